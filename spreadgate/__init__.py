@@ -1,0 +1,1 @@
+"""What the spreadgate components share: the wire contract, the database model, settings, and the command line."""
