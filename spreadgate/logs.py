@@ -37,3 +37,5 @@ def setup(level: str = "INFO", fmt: str = "text", component: str = "") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Alembic announces every plugin it loads at INFO; only its problems matter here.
+    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))

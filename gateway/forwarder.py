@@ -1,0 +1,123 @@
+"""Sends recorded uploads over Spread, and sends again what got no answer in time.
+
+Runs in its own thread, off every request's path: an upload is committed by
+the intake, which wakes the forwarder; rows in ``received`` are sent, rows in
+``sent`` longer than the retry period are sent again (at-least-once; the
+processors and the responder are idempotent).  While the Spread daemon is
+down nothing is lost: rows wait in ``received`` and the forwarder reconnects.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+import spread
+from gateway.blobs import BlobStore
+from spreadgate import link
+from spreadgate.models import State, UploadedFile, utcnow
+from spreadgate.wire import UPLOAD_GROUP, FileHeader, Kind, chunk_count, stream
+
+log = logging.getLogger(__name__)
+
+POLL_S = 1.0
+BATCH = 50
+
+
+class Forwarder(threading.Thread):
+    """The gateway's one sender on the ``uploadfiles`` group."""
+
+    def __init__(self, daemon: str, sessions: sessionmaker[Session], blobs: BlobStore,
+                 retry_after_s: float) -> None:
+        super().__init__(name="forwarder", daemon=True)
+        self.daemon_name = daemon
+        self.sessions = sessions
+        self.blobs = blobs
+        self.retry_after = timedelta(seconds=retry_after_s)
+        self.stop_event = threading.Event()
+        self._wake = threading.Event()
+        self._mbox: spread.Mailbox | None = None
+        self.sent = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self._wake.set()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            self._wake.clear()
+            try:
+                while self._forward_batch() == BATCH and not self.stop_event.is_set():
+                    pass
+            except spread.error as exc:
+                log.warning("lost the Spread daemon while sending (%s); will reconnect", exc)
+                self._drop_mailbox()
+            self._wake.wait(POLL_S)
+        self._drop_mailbox()
+
+    def _due(self) -> list[UploadedFile]:
+        stale = utcnow() - self.retry_after
+        query = (select(UploadedFile)
+                 .where(or_(UploadedFile.state == State.RECEIVED.value,
+                            (UploadedFile.state == State.SENT.value) & (UploadedFile.sent_at < stale)))
+                 .order_by(UploadedFile.id).limit(BATCH))
+        with self.sessions() as session:
+            return list(session.scalars(query))
+
+    def _forward_batch(self) -> int:
+        rows = self._due()
+        if not rows:
+            return 0
+        mbox = self._mailbox()
+        if mbox is None:
+            return 0
+        for row in rows:
+            self._forward(mbox, row)
+        return len(rows)
+
+    def _forward(self, mbox: spread.Mailbox, row: UploadedFile) -> None:
+        blob = self.blobs.path_for(row.sha256)
+        attempt = row.attempts + 1
+        try:
+            source = blob.open("rb")
+        except FileNotFoundError:
+            log.error("upload %d: stored bytes missing at %s", row.id, blob)
+            self._mark(row.id, state=State.FAILED.value, error="stored bytes missing",
+                       processed_at=utcnow())
+            return
+        header = FileHeader(row.path, row.name, row.content_type, row.size, row.sha256,
+                            chunk_count(row.size))
+        with source:
+            for envelope in stream(Kind.FILE, Kind.FILE_CHUNK, row.id, attempt, header, source):
+                mbox.multicast(spread.AGREED_MESS, UPLOAD_GROUP, envelope.encode(), int(envelope.kind))
+        self._mark(row.id, state=State.SENT.value, attempts=attempt, sent_at=utcnow())
+        self.sent += 1
+        log.info("upload %d: sent (attempt %d, %d bytes)", row.id, attempt, row.size)
+
+    def _mark(self, upload_id: int, **values: object) -> None:
+        """Update a row unless the responder has already given it a final state."""
+        with self.sessions.begin() as session:
+            session.execute(update(UploadedFile)
+                            .where(UploadedFile.id == upload_id,
+                                   UploadedFile.state.in_((State.RECEIVED.value, State.SENT.value)))
+                            .values(updated_at=utcnow(), **values))
+
+    def _mailbox(self) -> spread.Mailbox | None:
+        if self._mbox is None:
+            self._mbox = link.connect(self.daemon_name, "g", stop=self.stop_event)
+        return self._mbox
+
+    def _drop_mailbox(self) -> None:
+        if self._mbox is not None:
+            try:
+                self._mbox.disconnect()
+            except spread.error:
+                pass
+            self._mbox = None

@@ -1,0 +1,169 @@
+"""The WebDAV share: a WsgiDAV filesystem provider whose writes are safe and recorded.
+
+A PUT streams into a hidden temporary file beside its target while the bytes
+are hashed; only a complete body (its length equals ``Content-Length``, or
+``X-Expected-Entity-Length`` for a chunked PUT that sends it) replaces the
+target, through :class:`gateway.intake.Intake` (debounce rules D1 and D2).
+Anything else is answered 400 and the previous version stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from wsgidav import util  # type: ignore[import-untyped]
+from wsgidav.dav_error import (  # type: ignore[import-untyped]
+    HTTP_BAD_REQUEST,
+    HTTP_FORBIDDEN,
+    HTTP_NOT_FOUND,
+    DAVError,
+)
+from wsgidav.fs_dav_provider import (  # type: ignore[import-untyped]
+    FileResource,
+    FilesystemProvider,
+    FolderResource,
+)
+
+from gateway.intake import TEMP_PREFIX, Intake
+from spreadgate.models import UploadedFile
+
+log = logging.getLogger(__name__)
+
+NS = "{urn:spreadgate:}"
+PROPERTIES = {f"{NS}state": "state", f"{NS}lines": "lines", f"{NS}upload-id": "id",
+              f"{NS}converter": "converter", f"{NS}error": "error"}
+
+
+class HashingWriter:
+    """What ``begin_write`` hands WsgiDAV: writes through to the temp file, hashing and counting."""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._handle.write(data)
+        self.sha256.update(data)
+        self.size += len(data)
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def expected_length(environ: dict[str, Any]) -> int | None:
+    for key in ("CONTENT_LENGTH", "HTTP_X_EXPECTED_ENTITY_LENGTH"):
+        value = str(environ.get(key) or "").strip()
+        if value.isdigit():
+            return int(value)
+    return None
+
+
+class GatewayFile(FileResource):  # type: ignore[misc]
+    """A stored file; may not exist on disk yet while its first PUT is under way."""
+
+    def __init__(self, path: str, environ: dict[str, Any], file_path: str) -> None:
+        if os.path.exists(file_path):
+            super().__init__(path, environ, file_path)
+        else:
+            # A PUT to a new name: nothing is created on disk until the body is complete.
+            super(FileResource, self).__init__(path, environ)
+            self._file_path = file_path
+            self.name = util.to_str(os.path.basename(file_path))
+            self.file_stat = os.stat_result((0o100644, 0, 0, 1, 0, 0, 0, 0, 0, 0))
+        self._writer: HashingWriter | None = None
+        self._temp: Path | None = None
+        self._row: UploadedFile | None = None
+
+    @property
+    def intake(self) -> Intake:
+        return self.provider.intake  # type: ignore[no-any-return]
+
+    def get_etag(self) -> str:
+        # inode, nanosecond mtime and size: it changes on every write (WsgiDAV's has 1 s resolution).
+        st = self.file_stat
+        return f"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"
+
+    def begin_write(self, *, content_type: str | None = None) -> HashingWriter:
+        handle, self._temp = self.intake.temp_for(self.path)
+        self._writer = HashingWriter(handle)
+        return self._writer
+
+    def end_write(self, *, with_errors: bool) -> None:
+        writer, temp = self._writer, self._temp
+        assert writer is not None and temp is not None
+        expected = expected_length(self.environ)
+        if with_errors or (expected is not None and writer.size != expected):
+            writer.close()
+            self.intake.discard(temp)
+            reason = "the upload failed" if with_errors else (
+                f"incomplete body: received {writer.size} of {expected} bytes")
+            log.warning("PUT %s refused: %s; the previous version is kept", self.path, reason)
+            raise DAVError(HTTP_BAD_REQUEST, f"{reason}; nothing was stored")
+        self.intake.commit(self.path, temp, size=writer.size, sha256=writer.sha256.hexdigest(),
+                           content_type=self.environ.get("CONTENT_TYPE") or self.get_content_type(),
+                           explicit=False)
+        self.file_stat = os.stat(self._file_path)
+
+    def get_property_names(self, *, is_allprop: bool) -> list[str]:
+        names: list[str] = super().get_property_names(is_allprop=is_allprop)
+        return names + list(PROPERTIES) if self._upload() is not None else names
+
+    def get_property_value(self, name: str) -> Any:
+        if name not in PROPERTIES:
+            return super().get_property_value(name)
+        row = self._upload()
+        value = None if row is None else getattr(row, PROPERTIES[name])
+        if value is None:
+            raise DAVError(HTTP_NOT_FOUND)
+        return str(value)
+
+    def _upload(self) -> UploadedFile | None:
+        """The newest upload recorded for this path (looked up once per request)."""
+        if self._row is None:
+            sessions: sessionmaker[Session] = self.provider.sessions
+            with sessions() as session:
+                self._row = session.scalars(
+                    select(UploadedFile).where(UploadedFile.path == self.path)
+                    .order_by(UploadedFile.id.desc()).limit(1)).first()
+        return self._row
+
+
+class GatewayFolder(FolderResource):  # type: ignore[misc]
+    """A folder; hides the gateway's temporary files and creates nothing for a PUT until it ends."""
+
+    def get_member_names(self) -> list[str]:
+        return [n for n in super().get_member_names() if not n.startswith(TEMP_PREFIX)]
+
+    def create_empty_resource(self, name: str) -> Any:
+        if self.environ.get("REQUEST_METHOD") != "PUT":
+            return super().create_empty_resource(name)
+        path = util.join_uri(self.path, name)
+        return GatewayFile(path, self.environ, self.provider._loc_to_file_path(path, self.environ))
+
+
+class GatewayProvider(FilesystemProvider):  # type: ignore[misc]
+    """The share at ``<data_dir>/share``, with :class:`GatewayFile` and :class:`GatewayFolder`."""
+
+    def __init__(self, intake: Intake, sessions: sessionmaker[Session]) -> None:
+        super().__init__(str(intake.share))
+        self.intake = intake
+        self.sessions = sessions
+
+    def get_resource_inst(self, path: str, environ: dict[str, Any]) -> Any:
+        file_path = self._loc_to_file_path(path, environ)
+        if not os.path.exists(file_path):
+            return None
+        if os.path.islink(file_path) and not self.fs_opts.get("follow_symlinks"):
+            raise DAVError(HTTP_FORBIDDEN, "symbolic links are not served")
+        if os.path.isdir(file_path):
+            return GatewayFolder(path, environ, file_path)
+        if os.path.basename(file_path).startswith(TEMP_PREFIX):
+            return None
+        return GatewayFile(path, environ, file_path)
