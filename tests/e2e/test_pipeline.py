@@ -81,6 +81,8 @@ def test_every_corpus_file_put_or_uploaded_reaches_a_final_state_with_the_right_
     gateway = gateway_factory(db_url)
     files = corpus_files(corpus)
     by_name = {p.name: str(p.relative_to(corpus)) for p in files}
+    for folder in ("put", "put/bad"):
+        assert requests.request("MKCOL", f"{gateway.url}/{folder}", timeout=10).status_code == 201
     for path in files:
         reply = put(gateway, f"put/{path.relative_to(corpus)}", path)
         assert reply.status_code == 201, (path.name, reply.status_code, reply.text)

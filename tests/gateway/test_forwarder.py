@@ -57,7 +57,8 @@ def test_a_multi_chunk_document_arrives_whole_and_the_row_becomes_sent(tmp_path:
 def test_uploads_accepted_while_the_daemon_is_down_are_sent_once_it_starts(tmp_path: Path) -> None:
     with embedded_daemon() as probe:
         port = probe.port
-    with running_gateway(tmp_path / "data", f"{port}@127.0.0.1") as gw:
+    # A short retry period: the forwarder may reconnect and send before the listener has joined.
+    with running_gateway(tmp_path / "data", f"{port}@127.0.0.1", gateway_retry_after_s=0.5) as gw:
         assert requests.put(f"{gw.url}/wait.doc", data=b"waiting", timeout=10).status_code == 201
         assert gw.rows()[0].state == "received"
         with embedded_daemon(port) as daemon:
