@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import spread
 
@@ -47,3 +48,41 @@ def connect(
         log.info("connected to spread daemon %s as %s", daemon, mbox.private_group)
         return mbox
     return None
+
+
+RECEIVE_TIMEOUT_S = 0.5
+
+
+def serve(
+    daemon: str,
+    role: str,
+    *,
+    groups: Iterable[str],
+    membership: bool,
+    stop: threading.Event,
+    handle: Callable[[spread.Mailbox, object], None],
+    on_connect: Callable[[spread.Mailbox], None] = lambda mbox: None,
+) -> None:
+    """Receive until ``stop``, passing each message to ``handle``; reconnect when the daemon goes.
+
+    ``handle`` runs on this thread and must return quickly (spool, don't convert):
+    the daemon cuts off a member that stops reading.
+    """
+    groups = tuple(groups)
+    while not stop.is_set():
+        mbox = connect(daemon, role, groups=groups, membership=membership, stop=stop)
+        if mbox is None:
+            return
+        on_connect(mbox)
+        try:
+            while not stop.is_set():
+                try:
+                    message = mbox.receive(timeout=RECEIVE_TIMEOUT_S)
+                except TimeoutError:
+                    continue
+                handle(mbox, message)
+        except spread.error as exc:
+            log.warning("lost the spread daemon %s (%s); reconnecting", daemon, exc)
+        finally:
+            with contextlib.suppress(spread.error, OSError):
+                mbox.disconnect()
