@@ -14,7 +14,6 @@ import io
 import logging
 import queue
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from processor.converters import ConversionResult, convert
 from processor.sandbox import Limits
 from spreadgate import link
 from spreadgate.collector import Completed, StreamCollector
+from spreadgate.scratch import scratch_dir
 from spreadgate.settings import Settings
 from spreadgate.wire import (
     RESULT_GROUP,
@@ -121,8 +121,7 @@ class Worker(threading.Thread):
 
 
 def run(settings: Settings, stop: threading.Event) -> int:
-    base = settings.processor_work_dir or None
-    work_dir = Path(tempfile.mkdtemp(prefix="spreadgate-processor-", dir=base))
+    work_dir = scratch_dir("processor", settings.processor_work_dir or None)
     view = View()
     collector = StreamCollector(FileHeader, Kind.FILE_CHUNK, work_dir, accept=view.owns)
     worker = Worker(settings, work_dir, stop)
@@ -130,6 +129,7 @@ def run(settings: Settings, stop: threading.Event) -> int:
 
     def connected(mbox: spread.Mailbox) -> None:
         view.me, view.members = mbox.private_group, ()
+        collector.close()  # streams of the previous session can no longer complete
         worker.identity = mbox.private_group
 
     def handle(mbox: spread.Mailbox, message: object) -> None:

@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import shutil
-import tempfile
 import threading
-from pathlib import Path
 
 import spread
 from sqlalchemy.exc import DBAPIError
@@ -20,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from responder.writer import Outcome, ResultWriter
 from spreadgate import db, link
 from spreadgate.collector import Completed, StreamCollector
+from spreadgate.scratch import scratch_dir
 from spreadgate.settings import Settings
 from spreadgate.wire import RESULT_GROUP, Kind, ResultHeader
 
@@ -81,7 +80,7 @@ def run(settings: Settings, stop: threading.Event) -> int:
     db.migrate(engine)
     recorder = Recorder(ResultWriter(db.sessions(engine)), stop)
     recorder.start()
-    work_dir = Path(tempfile.mkdtemp(prefix="spreadgate-responder-"))
+    work_dir = scratch_dir("responder")
     collector = StreamCollector(ResultHeader, Kind.TEXT_CHUNK, work_dir)
 
     def handle(mbox: spread.Mailbox, message: object) -> None:
@@ -92,7 +91,7 @@ def run(settings: Settings, stop: threading.Event) -> int:
 
     try:
         link.serve(settings.spread_daemon, "r", groups=(RESULT_GROUP,), membership=False,
-                   stop=stop, handle=handle)
+                   stop=stop, handle=handle, on_connect=lambda mbox: collector.close())
     finally:
         recorder.inbox.put(None)
         recorder.join(30)
