@@ -41,6 +41,15 @@ class Gateway:
         body = reply.json()
         return body["uploads"] if isinstance(body, dict) else body
 
+    def wait_rows(self, count: int, deadline_s: float = 60.0, **params: Any) -> list[dict[str, Any]]:
+        """Rows appear once a save settles (debounce), so wait for ``count`` of them."""
+        deadline = time.monotonic() + deadline_s
+        while len(rows := self.uploads(**params)) < count:
+            if time.monotonic() > deadline:
+                pytest.fail(f"only {len(rows)} of {count} uploads were recorded: {rows}")
+            time.sleep(0.2)
+        return rows
+
     def wait_final(self, ids: set[int], deadline_s: float = 240.0) -> dict[int, dict[str, Any]]:
         """Poll until every id is processed or failed; fail the test with what is left."""
         deadline = time.monotonic() + deadline_s

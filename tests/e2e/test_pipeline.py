@@ -50,7 +50,7 @@ def test_a_document_saved_with_curl_is_processed_with_its_line_count_and_text(
          str(corpus / "testWORD.doc"), f"{gateway.url}/testWORD.doc"],
         capture_output=True, text=True, timeout=60, check=True)
     assert put_result.stdout == "201"
-    [row] = gateway.uploads(path="/testWORD.doc")
+    [row] = gateway.wait_rows(1, path="/testWORD.doc")
     final = gateway.wait_final({row["id"]})[row["id"]]
     assert final["state"] == "processed", final
     assert final["lines"] == 60
@@ -87,12 +87,13 @@ def test_every_corpus_file_put_or_uploaded_reaches_a_final_state_with_the_right_
         reply = put(gateway, f"put/{path.relative_to(corpus)}", path)
         assert reply.status_code == 201, (path.name, reply.status_code, reply.text)
     form_ids = {entry["id"] for entry in form_upload(gateway, "form", files)}
-    rows = gateway.wait_final({row["id"] for row in gateway.uploads()})
+    nonempty = {rel for rel in by_name.values() if (corpus / rel).stat().st_size > 0}
+    recorded = gateway.wait_rows(len(form_ids) + len(nonempty))
+    rows = gateway.wait_final({row["id"] for row in recorded})
     assert form_ids <= set(rows)
 
     put_rows = {r["path"][len("/put/"):]: r for r in rows.values() if r["path"].startswith("/put/")}
     form_rows = {by_name[r["name"]]: r for r in rows.values() if r["path"].startswith("/form/")}
-    nonempty = {rel for rel in by_name.values() if (corpus / rel).stat().st_size > 0}
     # An empty PUT is a placeholder (network drives create files that way): stored, never
     # forwarded.  An empty file sent through the form is an explicit upload and fails.
     assert set(put_rows) == nonempty
