@@ -54,7 +54,7 @@ def _limit(limits: Limits) -> None:
 
 def run_tool(argv: list[str], limits: Limits, out_dir: Path) -> ToolRun:
     """Run ``argv``; raise :class:`ToolError` unless it exits normally (any exit status)."""
-    home = Path(tempfile.mkdtemp(prefix="sg-tool-"))
+    home = Path(tempfile.mkdtemp(prefix="sg-tool-", dir=out_dir))
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8",
            "HOME": str(home), "TMPDIR": str(home)}
     stdout_fd, stdout_name = tempfile.mkstemp(prefix="sg-out-", dir=out_dir)

@@ -83,7 +83,7 @@ def test_a_tool_that_crashes_is_reported_with_its_signal(tmp_path: Path) -> None
         run_tool(python("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"), Limits(), tmp_path)
 
 
-def test_a_tool_that_floods_its_output_is_stopped(tmp_path: Path) -> None:
+def test_a_tool_that_floods_its_output_is_stopped_and_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(ToolError, match="too much output"):
         run_tool(["yes"], Limits(output_bytes=1024 * 1024), tmp_path)
     assert list(tmp_path.iterdir()) == []
