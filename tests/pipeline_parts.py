@@ -74,22 +74,34 @@ def send_result(mbox: spread.Mailbox, upload_id: int, sha256: str, text: str | N
         mbox.multicast(spread.AGREED_MESS, RESULT_GROUP, env.encode(), int(env.kind))
 
 
+class ResultReader:
+    """Reads result streams from a mailbox joined to uploadresponses; streams may interleave."""
+
+    def __init__(self, mbox: spread.Mailbox) -> None:
+        self.mbox = mbox
+        self.open: dict[tuple[str, int], tuple[Envelope, ResultHeader, bytearray]] = {}
+
+    def next(self, deadline_s: float = DEADLINE_S) -> tuple[Envelope, ResultHeader, bytes]:
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            msg = self.mbox.receive(timeout=max(0.1, end - time.monotonic()))
+            if not isinstance(msg, spread.RegularMsgType):
+                continue
+            env = Envelope.decode(msg.message)
+            key = (msg.sender, env.upload_id)
+            if env.kind == Kind.RESULT:
+                self.open[key] = (env, ResultHeader.from_json(env.json()), bytearray())
+            elif key in self.open:
+                self.open[key][2].extend(env.body)
+            if env.last and key in self.open:
+                head, header, text = self.open.pop(key)
+                return head, header, bytes(text)
+        raise AssertionError("no result arrived")
+
+
 def receive_result(mbox: spread.Mailbox, deadline_s: float = DEADLINE_S) -> tuple[Envelope, ResultHeader, bytes]:
-    """The next whole result stream seen by ``mbox`` (joined to uploadresponses)."""
-    end = time.monotonic() + deadline_s
-    head, header, text = None, None, b""
-    while time.monotonic() < end:
-        msg = mbox.receive(timeout=max(0.1, end - time.monotonic()))
-        if not isinstance(msg, spread.RegularMsgType):
-            continue
-        env = Envelope.decode(msg.message)
-        if env.kind == Kind.RESULT:
-            head, header, text = env, ResultHeader.from_json(env.json()), b""
-        elif head is not None and env.upload_id == head.upload_id:
-            text += env.body
-        if head is not None and header is not None and (env.last or header.chunks == 0):
-            return head, header, text
-    raise AssertionError("no result arrived")
+    """The next whole result stream seen by ``mbox``, when only one stream is expected at a time."""
+    return ResultReader(mbox).next(deadline_s)
 
 
 def corpus_bytes(corpus: Path, name: str) -> bytes:

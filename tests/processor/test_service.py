@@ -13,7 +13,14 @@ import spread
 from processor.service import run
 from spread.daemon import Daemon
 from spreadgate.wire import RESULT_GROUP, UPLOAD_GROUP, Envelope, Kind
-from tests.pipeline_parts import component, conf, receive_result, send_file, wait_for_members
+from tests.pipeline_parts import (
+    ResultReader,
+    component,
+    conf,
+    receive_result,
+    send_file,
+    wait_for_members,
+)
 
 
 @pytest.fixture
@@ -55,7 +62,8 @@ def test_two_processors_share_the_uploads_and_each_is_converted_once(
         wait_for_members(sender, UPLOAD_GROUP, 3)
         for upload_id in range(1, 21):
             send_file(sender, upload_id, data)
-        results = [receive_result(listener) for _ in range(20)]
+        reader = ResultReader(listener)
+        results = [reader.next() for _ in range(20)]
     ids = Counter(head.upload_id for head, _, _ in results)
     assert ids == Counter(range(1, 21))
     by_processor = Counter(header.processor for _, header, _ in results)
