@@ -32,6 +32,7 @@ from spreadgate import db
 from spreadgate.models import UploadedFile
 
 TARGETS = ("processor", "responder", "gateway", "daemon")
+NO_KILLS = "none"
 FINAL = ("processed", "failed")
 
 
@@ -81,12 +82,14 @@ class Report:
     wrong_lines: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
     kills: int = 0
+    by_processor: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
         return (f"crash run ({self.target}, {self.kills} kills): accepted {self.accepted}, "
                 f"processed {self.processed}, failed {self.failed}, lost {len(self.lost)}, "
                 f"duplicated {len(self.duplicated)}, wrong lines {len(self.wrong_lines)}, "
-                f"leftover files {len(self.leftovers)} (refused while down: {self.refused})")
+                f"leftover files {len(self.leftovers)} (refused while down: {self.refused}); "
+                f"converted per processor: {sorted(self.by_processor.values(), reverse=True)}")
 
 
 class Cluster:
@@ -174,6 +177,8 @@ def upload_stream(cluster: Cluster, docs: list[tuple[Path, int]], count: int, ra
 
 def killer(cluster: Cluster, target: str, kills: int, window_s: float, rng: random.Random,
            report: Report, done: threading.Event) -> None:
+    if target == NO_KILLS:
+        return
     moments = sorted(rng.uniform(0.1, 0.9) * window_s for _ in range(kills))
     started = time.monotonic()
     for moment in moments:
@@ -207,6 +212,8 @@ def verify(cluster: Cluster, accepted: dict[str, int], report: Report, deadline_
         for row in by_path.get(path, []):
             report.processed += row.state == "processed"
             report.failed += row.state == "failed"
+            if row.processor:
+                report.by_processor[row.processor] = report.by_processor.get(row.processor, 0) + 1
             if row.state == "processed" and row.lines != lines:
                 report.wrong_lines.append(f"{path}: {row.lines} != {lines}")
 
@@ -242,7 +249,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--uploads", type=int, default=400, help="uploads per scenario")
     parser.add_argument("--kills", type=int, default=5, help="kills per scenario")
-    parser.add_argument("--targets", default=",".join(TARGETS))
+    parser.add_argument("--targets", default=",".join(TARGETS),
+                        help="comma-separated components to kill; 'none' runs without kills")
     parser.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "corpus")
     args = parser.parse_args()
     import tempfile
