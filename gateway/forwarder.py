@@ -3,7 +3,9 @@
 Runs in its own thread, off every request's path: an upload is committed by
 the intake, which wakes the forwarder; rows in ``received`` are sent, rows in
 ``sent`` longer than the retry period are sent again (at-least-once; the
-processors and the responder are idempotent).  While the Spread daemon is
+processors and the responder are idempotent).  A watcher follows the
+processors' group: when a processor leaves or dies, every upload still
+waiting for a result is sent again at once instead of after the retry period.  While the Spread daemon is
 down nothing is lost: rows wait in ``received`` and the forwarder reconnects.
 """
 
@@ -20,7 +22,7 @@ import spread
 from gateway.blobs import BlobStore
 from spreadgate import link
 from spreadgate.models import State, UploadedFile, utcnow
-from spreadgate.wire import UPLOAD_GROUP, FileHeader, Kind, chunk_count, stream
+from spreadgate.wire import UPLOAD_GROUP, WORKER_GROUP, FileHeader, Kind, chunk_count, stream
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ class Forwarder(threading.Thread):
         self._wake = threading.Event()
         self._mbox: spread.Mailbox | None = None
         self.sent = 0
+        self._workers = 0
+        self._watcher = threading.Thread(target=self._watch, name="processor-watcher", daemon=True)
 
     def wake(self) -> None:
         self._wake.set()
@@ -51,6 +55,7 @@ class Forwarder(threading.Thread):
         self._wake.set()
 
     def run(self) -> None:
+        self._watcher.start()
         while not self.stop_event.is_set():
             self._wake.clear()
             try:
@@ -61,6 +66,33 @@ class Forwarder(threading.Thread):
                 self._drop_mailbox()
             self._wake.wait(POLL_S)
         self._drop_mailbox()
+        self._watcher.join(5)
+
+    def _watch(self) -> None:
+        link.serve(self.daemon_name, "w", groups=(WORKER_GROUP,), membership=True,
+                   stop=self.stop_event, handle=self._membership)
+
+    def _membership(self, mbox: spread.Mailbox, message: object) -> None:
+        """Re-send on a processor's departure, and when the first processor arrives."""
+        if not isinstance(message, spread.MembershipMsgType) or not message.members:
+            return
+        workers = len([m for m in message.members if m != mbox.private_group])
+        departed = spread.CAUSED_BY_LEAVE | spread.CAUSED_BY_DISCONNECT | spread.CAUSED_BY_NETWORK
+        if message.reason & departed:
+            self.resend_in_flight(f"{message.changed_member or 'a processor'} left")
+        elif workers and not self._workers:
+            self.resend_in_flight("a processor joined")
+        self._workers = workers
+
+    def resend_in_flight(self, why: str) -> None:
+        """Make every upload that is waiting for a result due now."""
+        with self.sessions.begin() as session:
+            count = session.execute(update(UploadedFile)
+                                    .where(UploadedFile.state == State.SENT.value)
+                                    .values(state=State.RECEIVED.value, updated_at=utcnow())).rowcount
+        if count:
+            log.info("%s: sending %d unanswered upload(s) again", why, count)
+            self.wake()
 
     def _due(self) -> list[UploadedFile]:
         stale = utcnow() - self.retry_after

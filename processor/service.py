@@ -27,6 +27,7 @@ from spreadgate.settings import Settings
 from spreadgate.wire import (
     RESULT_GROUP,
     UPLOAD_GROUP,
+    WORKER_GROUP,
     Envelope,
     FileHeader,
     Kind,
@@ -143,8 +144,8 @@ def run(settings: Settings, stop: threading.Event) -> int:
                 worker.inbox.put(done)
 
     try:
-        link.serve(settings.spread_daemon, "p", groups=(UPLOAD_GROUP,), membership=True, stop=stop,
-                   handle=handle, on_connect=connected)
+        link.serve(settings.spread_daemon, "p", groups=(UPLOAD_GROUP, WORKER_GROUP),
+                   membership=True, stop=stop, handle=handle, on_connect=connected)
     finally:
         worker.inbox.put(None)
         worker.join(settings.processor_timeout_s + 10)

@@ -42,6 +42,9 @@ CHUNK_SIZE = 128 * 1024
 
 UPLOAD_GROUP = "uploadfiles"
 RESULT_GROUP = "uploadresponses"
+#: Processors also join this group, which carries no messages, so that gateways can
+#: watch its membership (a gateway joining ``uploadfiles`` would count as a processor).
+WORKER_GROUP = "uploadworkers"
 
 
 class Kind(enum.IntEnum):
