@@ -10,7 +10,6 @@ stdout goes to a file, never into this process's memory.
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -42,14 +41,14 @@ class ToolRun:
     stderr: str
 
 
-def _limit(limits: Limits) -> None:
-    # Runs in the child between fork and exec.
-    memory = limits.memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    cpu = int(limits.timeout_s) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+def limited(argv: list[str], limits: Limits) -> list[str]:
+    """``argv`` under util-linux's prlimit.
+
+    Setting limits in a ``preexec_fn`` instead could deadlock: the processor
+    has several threads, and only async-signal-safe work is safe after fork.
+    """
+    return ["prlimit", f"--as={limits.memory_mb * 1024 * 1024}", f"--cpu={int(limits.timeout_s) + 1}",
+            f"--fsize={limits.output_bytes}", "--core=0", "--", *argv]
 
 
 def run_tool(argv: list[str], limits: Limits, out_dir: Path) -> ToolRun:
@@ -60,9 +59,8 @@ def run_tool(argv: list[str], limits: Limits, out_dir: Path) -> ToolRun:
     stdout_fd, stdout_name = tempfile.mkstemp(prefix="sg-out-", dir=out_dir)
     try:
         with os.fdopen(stdout_fd, "wb") as out, tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
-                                    cwd=home, preexec_fn=lambda: _limit(limits),
-                                    start_new_session=True)
+            proc = subprocess.Popen(limited(argv, limits), stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=err, env=env, cwd=home, start_new_session=True)
             try:
                 code = proc.wait(limits.timeout_s)
             except subprocess.TimeoutExpired:

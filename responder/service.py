@@ -12,9 +12,9 @@ import queue
 import shutil
 import threading
 
-import spread
 from sqlalchemy.exc import DBAPIError
 
+import spread
 from responder.writer import Outcome, ResultWriter
 from spreadgate import db, link
 from spreadgate.collector import Completed, StreamCollector
