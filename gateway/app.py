@@ -12,8 +12,12 @@ from wsgidav.http_authenticator import HTTPAuthenticator  # type: ignore[import-
 from wsgidav.request_resolver import RequestResolver  # type: ignore[import-untyped]
 from wsgidav.wsgidav_app import WsgiDAVApp  # type: ignore[import-untyped]
 
+from gateway.auth import ReadOnlyGuard, UserDomainController
+from gateway.debounce import Debouncer
+from gateway.events import EventTap
 from gateway.forwarder import Forwarder
 from gateway.intake import TEMP_PREFIX, Intake
+from gateway.locks import CappedLockStorage
 from gateway.provider import GatewayProvider
 from gateway.web import WebPages
 from spreadgate.settings import Settings
@@ -31,20 +35,22 @@ class GatewayContext:
     intake: Intake
     sessions: sessionmaker[Session]
     forwarder: Forwarder | None
+    debouncer: Debouncer | None = None
+    lock_storage: CappedLockStorage | None = None
+    property_manager: Any = True
 
 
 def make_app(context: GatewayContext) -> Any:
     config = {
         "provider_mapping": {"/": GatewayProvider(context.intake, context.sessions)},
-        "lock_storage": True,
-        "property_manager": True,
+        "lock_storage": context.lock_storage or True,
+        "property_manager": context.property_manager,
         "add_header_MS_Author_Via": True,
         "hotfixes": {"emulate_win32_lastmod": True, "re_encode_path_info": True},
-        "http_authenticator": {"domain_controller": None, "accept_basic": True,
+        "http_authenticator": {"domain_controller": UserDomainController, "accept_basic": True,
                                "accept_digest": True, "default_to_digest": True},
-        "simple_dc": {"user_mapping": {"*": True}},
-        "middleware_stack": [ErrorPrinter, HTTPAuthenticator, WebPages, WsgiDavDirBrowser,
-                             RequestResolver],
+        "middleware_stack": [ErrorPrinter, HTTPAuthenticator, ReadOnlyGuard, WebPages,
+                             WsgiDavDirBrowser, EventTap, RequestResolver],
         "dir_browser": {"ignore": [".DS_Store", "._*", "Thumbs.db", "~$*", ".~lock.*#",
                                    f"{TEMP_PREFIX}*"]},
         "block_size": BLOCK_SIZE,

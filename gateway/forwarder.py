@@ -22,7 +22,14 @@ import spread
 from gateway.blobs import BlobStore
 from spreadgate import link
 from spreadgate.models import State, UploadedFile, utcnow
-from spreadgate.wire import UPLOAD_GROUP, WORKER_GROUP, FileHeader, Kind, chunk_count, stream
+from spreadgate.wire import (
+    UPLOAD_GROUP,
+    WORKER_GROUP,
+    FileHeader,
+    Kind,
+    chunk_count,
+    stream,
+)
 
 log = logging.getLogger(__name__)
 

@@ -1,28 +1,37 @@
 """The one way a finished file becomes an upload, for WebDAV PUTs and the upload form.
 
-``commit`` makes the bytes durable under their final name and, when the file
-is a document to forward, records its ``uploaded_files`` row before it
-returns, so a client told "created" can rely on it.
+``commit`` makes the bytes durable under their final name.  An explicit
+upload (the form, D11) that is a document is recorded in ``uploaded_files``
+before it returns.  A WebDAV write is handed to the debouncer instead (it
+is made a pending candidate before the file is renamed into place, so a
+client told "created" can rely on it), and recorded by :meth:`Intake.settle`
+once the candidate settles: only new bytes, once per path (D8).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import mimetypes
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.blobs import BlobStore
+from gateway.debounce import Written
 from gateway.ignore import is_ignored
 from spreadgate.models import State, UploadedFile, utcnow
 
 log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".sg-upload-"
+PIECE = 64 * 1024
 EMPTY_ERROR = "empty file: nothing to convert"
 
 
@@ -38,12 +47,15 @@ class Intake:
     """Stores finished files under the share and records the ones to forward."""
 
     def __init__(self, data_dir: Path, sessions: sessionmaker[Session],
-                 on_commit: Callable[[], None] = lambda: None) -> None:
+                 on_commit: Callable[[], None] = lambda: None,
+                 on_written: Callable[[str, Written], None] | None = None) -> None:
         self.share = (data_dir / "share").resolve()
         self.share.mkdir(parents=True, exist_ok=True)
         self.blobs = BlobStore(data_dir.resolve() / "blobs")
         self.sessions = sessions
         self.on_commit = on_commit
+        # The debouncer's entry point; without one, every document is recorded at once.
+        self.on_written = on_written
 
     def resolve(self, share_path: str) -> Path:
         """The file for ``share_path`` (``/a/b.doc``); ValueError if it would leave the share."""
@@ -76,10 +88,59 @@ class Intake:
         target = self.resolve(share_path)
         with temp_path.open("rb+") as handle:
             os.fsync(handle.fileno())
+            inode = os.fstat(handle.fileno()).st_ino
+        share_path = "/" + "/".join(target.relative_to(self.share).parts)
+        debounced = not explicit and self.on_written is not None
+        if debounced:
+            # rename() keeps the inode, so the candidate can name these bytes before they land.
+            self.on_written(share_path, Written(inode, size, sha256, content_type))  # type: ignore[misc]
         os.replace(temp_path, target)
         fsync_dir(target.parent)
-        share_path = "/" + "/".join(target.relative_to(self.share).parts)
+        if debounced:
+            return None
         return self._record(share_path, target, size, sha256, content_type, explicit)
+
+    def settle(self, share_path: str, written: Written | None) -> int | None:
+        """Record what is at ``share_path`` now, if it is a new, non-empty document (D3, D4, D8)."""
+        try:
+            target = self.resolve(share_path)
+        except ValueError:
+            return None
+        if is_ignored(target.name) or not target.is_file():
+            return None
+        snapshot = self.blobs.root / f"{TEMP_PREFIX}{os.getpid()}-{threading.get_ident()}"
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        snapshot.unlink(missing_ok=True)
+        try:
+            # A hard link pins these bytes: a later write replaces the share file, not this inode.
+            os.link(target, snapshot)
+        except FileNotFoundError:
+            return None
+        try:
+            return self._settle_snapshot(share_path, target.name, snapshot, written)
+        finally:
+            snapshot.unlink(missing_ok=True)
+
+    def _settle_snapshot(self, share_path: str, name: str, snapshot: Path,
+                         written: Written | None) -> int | None:
+        stat = snapshot.stat()
+        if stat.st_size == 0:
+            log.debug("%s settled empty: a placeholder, not forwarded", share_path)
+            return None
+        known = written is not None and (written.inode, written.size) == (stat.st_ino, stat.st_size)
+        sha256 = written.sha256 if known and written else hash_file(snapshot)
+        content_type = written.content_type if known and written else guess_type(name)
+        if sha256 == self.last_sha256(share_path):
+            log.info("%s settled with the content already forwarded for it; not sent again", share_path)
+            return None
+        self.blobs.keep(snapshot, sha256)
+        return self._insert(share_path, name, stat.st_size, sha256, content_type)
+
+    def last_sha256(self, share_path: str) -> str | None:
+        """The sha256 of the newest upload recorded for the path (debounce rule D8)."""
+        with self.sessions() as session:
+            return session.scalars(select(UploadedFile.sha256).where(UploadedFile.path == share_path)
+                                   .order_by(UploadedFile.id.desc()).limit(1)).first()
 
     def _record(self, share_path: str, target: Path, size: int, sha256: str,
                 content_type: str, explicit: bool) -> int | None:
@@ -90,15 +151,30 @@ class Intake:
         if size == 0 and not explicit:
             log.debug("%s stored, not forwarded: empty placeholder", share_path)
             return None
-        row = UploadedFile(path=share_path, name=target.name, content_type=content_type or
+        if size:
+            self.blobs.keep(target, sha256)
+        return self._insert(share_path, target.name, size, sha256, content_type)
+
+    def _insert(self, share_path: str, name: str, size: int, sha256: str, content_type: str) -> int:
+        row = UploadedFile(path=share_path, name=name, content_type=content_type or
                            "application/octet-stream", size=size, sha256=sha256)
         if size == 0:
             row.state, row.error, row.processed_at = State.FAILED.value, EMPTY_ERROR, utcnow()
-        else:
-            self.blobs.keep(target, sha256)
         with self.sessions.begin() as session:
             session.add(row)
         log.info("upload %d: %s recorded (%d bytes, sha256 %s)", row.id, share_path, size, sha256)
         if size:
             self.on_commit()
         return row.id
+
+
+def hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while piece := handle.read(PIECE):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+def guess_type(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"

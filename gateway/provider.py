@@ -29,6 +29,7 @@ from wsgidav.fs_dav_provider import (  # type: ignore[import-untyped]
     FilesystemProvider,
     FolderResource,
 )
+from wsgidav.util import etree  # type: ignore[import-untyped]
 
 from gateway.intake import TEMP_PREFIX, Intake
 from spreadgate.models import UploadedFile
@@ -38,6 +39,27 @@ log = logging.getLogger(__name__)
 NS = "{urn:spreadgate:}"
 PROPERTIES = {f"{NS}state": "state", f"{NS}lines": "lines", f"{NS}upload-id": "id",
               f"{NS}converter": "converter", f"{NS}error": "error"}
+
+
+WIN32 = "{urn:schemas-microsoft-com:}"
+
+
+def set_win32_property(resource: Any, name: str, value: Any, dry_run: bool) -> bool | None:
+    """Keep Windows' Win32* properties as dead properties (they survive restarts, and say which
+    files are hidden); Win32LastModifiedTime also sets the file's modification time.
+
+    Returns None for any other property (WsgiDAV's own handling applies).
+    """
+    if not name.startswith(WIN32) or resource.provider.prop_manager is None or value is None:
+        return None
+    if name == f"{WIN32}Win32LastModifiedTime" and not dry_run and value.text:
+        try:
+            resource.set_last_modified(resource.path, value.text.strip(), dry_run=False)
+        except (OSError, ValueError, TypeError, AssertionError):
+            log.debug("%s: unusable Win32LastModifiedTime %r kept only as a property", resource.path,
+                      value.text)
+    return resource.provider.prop_manager.write_property(  # type: ignore[no-any-return]
+        resource.get_ref_url(), name, etree.tostring(value), dry_run, resource.environ)
 
 
 class HashingWriter:
@@ -111,6 +133,10 @@ class GatewayFile(FileResource):  # type: ignore[misc]
                            explicit=False)
         self.file_stat = os.stat(self._file_path)
 
+    def set_property_value(self, name: str, value: Any, *, dry_run: bool = False) -> Any:
+        stored = set_win32_property(self, name, value, dry_run)
+        return super().set_property_value(name, value, dry_run=dry_run) if stored is None else stored
+
     def get_property_names(self, *, is_allprop: bool) -> list[str]:
         names: list[str] = super().get_property_names(is_allprop=is_allprop)
         return names + list(PROPERTIES) if self._upload() is not None else names
@@ -140,6 +166,10 @@ class GatewayFolder(FolderResource):  # type: ignore[misc]
 
     def get_member_names(self) -> list[str]:
         return [n for n in super().get_member_names() if not n.startswith(TEMP_PREFIX)]
+
+    def set_property_value(self, name: str, value: Any, *, dry_run: bool = False) -> Any:
+        stored = set_win32_property(self, name, value, dry_run)
+        return super().set_property_value(name, value, dry_run=dry_run) if stored is None else stored
 
     def create_empty_resource(self, name: str) -> Any:
         if self.environ.get("REQUEST_METHOD") != "PUT":

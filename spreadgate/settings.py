@@ -2,12 +2,14 @@
 
 Every key is listed in :data:`SCHEMA` (section, key, type, default, meaning);
 ``config/spreadgate.toml`` is the commented sample.  Unknown sections or keys
-and values of the wrong type are errors, all reported at once.
+and values of the wrong type are errors, all reported at once.  The one
+open-ended section is ``[users]``: a table per user (see :class:`User`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,12 @@ SCHEMA: tuple[Key, ...] = (
     Key("gateway", "max_upload_mb", int, 0, "largest accepted upload in MiB; 0 = no limit"),
     Key("gateway", "retry_after_s", float, 120.0, "send an unanswered upload again after this long"),
     Key("gateway", "request_timeout_s", float, 300.0, "socket inactivity allowed within one request"),
+    Key("gateway", "quiet_period_s", float, 5.0,
+        "a saved document is forwarded after this long with no writes to it (2 to 30)"),
+    Key("gateway", "lock_timeout_max_s", int, 1800,
+        "longest WebDAV lock granted, and the lifetime of a lock asked without a timeout"),
+    Key("gateway", "allow_anonymous_remote", bool, False,
+        "serve without [users] on a non-loopback address (anyone who can connect may write)"),
     Key("spread", "daemon", str, "4803@127.0.0.1", "Spread daemon as PORT@HOST (or PORT for the local one)"),
     Key("spread", "port", int, 4803, "port of the embedded daemon started by 'spreadgate up'"),
     Key("database", "url", str, "", "SQLAlchemy URL; empty = SQLite file in data_dir"),
@@ -45,6 +53,21 @@ SCHEMA: tuple[Key, ...] = (
     Key("processor", "work_dir", str, "", "temporary folder for documents; empty = system default"),
     Key("log", "level", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
 )
+
+
+QUIET_PERIOD_RANGE_S = (2.0, 30.0)
+USER_KEYS = {"password_hash": str, "read_only": bool}
+# HA1 of HTTP Digest (RFC 7616, MD5): md5("name:spreadgate:password"); see gateway.auth.
+_HASH = re.compile(r"digest-ha1:[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class User:
+    """One ``[users.<name>]`` table: who may sign in, and whether they may only read."""
+
+    name: str
+    password_hash: str
+    read_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +79,9 @@ class Settings:
     gateway_max_upload_mb: int
     gateway_retry_after_s: float
     gateway_request_timeout_s: float
+    gateway_quiet_period_s: float
+    gateway_lock_timeout_max_s: int
+    gateway_allow_anonymous_remote: bool
     spread_daemon: str
     spread_port: int
     database_url: str
@@ -63,6 +89,7 @@ class Settings:
     processor_memory_mb: int
     processor_work_dir: str
     log_level: str
+    users: tuple[User, ...] = ()
 
     @property
     def data_dir(self) -> Path:
@@ -84,8 +111,13 @@ class Settings:
 
 
 def load(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
-    """Read ``path`` (if any), apply ``overrides`` (``section_key`` names), validate."""
-    values = {f"{k.section}_{k.name}": k.default for k in SCHEMA}
+    """Read ``path`` (if any), apply ``overrides`` (``section_key`` names, or ``users``), validate.
+
+    A ``users`` override is a mapping shaped like the file's section:
+    ``{"alice": {"password_hash": "digest-ha1:…", "read_only": False}}``.
+    """
+    values: dict[str, Any] = {f"{k.section}_{k.name}": k.default for k in SCHEMA}
+    values["users"] = {}
     problems: list[str] = []
     if path is not None:
         problems += _read_file(Path(path), values)
@@ -93,9 +125,31 @@ def load(path: str | Path | None = None, overrides: dict[str, Any] | None = None
         if value is not None:
             values[name] = value
     problems += _check(values)
+    users, user_problems = _users(values.pop("users"), f"{path}: [users]" if path else "[users]")
+    problems += user_problems
     if problems:
         raise ConfigError(problems)
-    return Settings(**values)
+    return Settings(**values, users=users)
+
+
+def _users(table: Any, where: str) -> tuple[tuple[User, ...], list[str]]:
+    if isinstance(table, tuple):
+        return table, []
+    if not isinstance(table, dict):
+        return (), [f"{where}: expected a table of users"]
+    users, problems = [], []
+    for name, entry in table.items():
+        if not isinstance(entry, dict):
+            problems.append(f"{where} {name}: expected a table with password_hash")
+            continue
+        problems += [f"{where} {name}.{key}: unknown key" for key in entry if key not in USER_KEYS]
+        problems += [f"{where} {name}.{key}: expected {kind.__name__}, got {entry[key]!r}"
+                     for key, kind in USER_KEYS.items() if key in entry and not _is_type(entry[key], kind)]
+        if not _HASH.fullmatch(str(entry.get("password_hash", ""))):
+            problems.append(f"{where} {name}.password_hash: expected 'digest-ha1:<32 hex digits>' "
+                            "(make one with: python -m gateway.auth NAME)")
+        users.append(User(str(name), str(entry.get("password_hash")), entry.get("read_only") is True))
+    return tuple(users), problems
 
 
 def _read_file(path: Path, values: dict[str, Any]) -> list[str]:
@@ -106,6 +160,9 @@ def _read_file(path: Path, values: dict[str, Any]) -> list[str]:
     known = {(k.section, k.name): k for k in SCHEMA}
     problems = []
     for section, table in document.items():
+        if section == "users":
+            values["users"] = table
+            continue
         if not isinstance(table, dict) or section not in {k.section for k in SCHEMA}:
             problems.append(f"{path}: [{section}]: unknown section")
             continue
@@ -133,7 +190,12 @@ def _check(values: dict[str, Any]) -> list[str]:
         problems.append(f"[gateway] listen: expected HOST:PORT, got {values['gateway_listen']!r}")
     if values["log_level"].upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         problems.append(f"[log] level: unknown level {values['log_level']!r}")
-    for name in ("gateway_retry_after_s", "processor_timeout_s", "processor_memory_mb"):
+    for name in ("gateway_retry_after_s", "processor_timeout_s", "processor_memory_mb",
+                 "gateway_lock_timeout_max_s"):
         if values[name] <= 0:
             problems.append(f"{name}: must be positive")
+    low, high = QUIET_PERIOD_RANGE_S
+    if not low <= values["gateway_quiet_period_s"] <= high:
+        problems.append(f"[gateway] quiet_period_s: must be between {low:g} and {high:g} seconds, "
+                        f"got {values['gateway_quiet_period_s']!r}")
     return problems

@@ -27,7 +27,7 @@ def test_curl_put_of_a_real_document_is_created_and_recorded(gateway: RunningGat
     code = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", str(doc),
                            f"{gateway.url}/testWORD.doc"], capture_output=True, text=True, check=True)
     assert code.stdout == "201"
-    [row] = gateway.rows()
+    [row] = gateway.settled()
     assert (row.path, row.size, row.sha256) == ("/testWORD.doc", doc.stat().st_size,
                                                 hashlib.sha256(doc.read_bytes()).hexdigest())
     assert (gateway.share / "testWORD.doc").read_bytes() == doc.read_bytes()
@@ -50,27 +50,27 @@ def test_a_cut_off_put_is_refused_and_the_previous_version_stays(gateway: Runnin
     assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
     assert (gateway.share / "keep.doc").read_bytes() == b"good version"
     assert [p.name for p in gateway.share.iterdir()] == ["keep.doc"]
-    assert len(gateway.rows()) == 1
+    assert [r.sha256 for r in gateway.settled()] == [hashlib.sha256(b"good version").hexdigest()]
 
 
 def test_a_cut_off_put_to_a_new_name_leaves_no_file(gateway: RunningGateway) -> None:
     reply = truncated_put(gateway, "/new.doc", 5000, b"y" * 10)
     assert reply.startswith(b"HTTP/1.1 400")
     assert list(gateway.share.iterdir()) == []
-    assert gateway.rows() == []
+    assert gateway.settled() == []
 
 
 @pytest.mark.parametrize("name", ["~$owner.doc", ".DS_Store", "._report.doc", ".~lock.a.odt#"])
 def test_lock_and_metadata_files_are_stored_but_not_recorded(gateway: RunningGateway, name: str) -> None:
     assert requests.put(f"{gateway.url}/{quote(name)}", data=b"meta", timeout=10).status_code == 201
     assert (gateway.share / name).read_bytes() == b"meta"
-    assert gateway.rows() == []
+    assert gateway.settled() == []
 
 
 def test_an_empty_put_is_stored_but_not_recorded(gateway: RunningGateway) -> None:
     assert requests.put(f"{gateway.url}/empty.doc", data=b"", timeout=10).status_code == 201
     assert (gateway.share / "empty.doc").stat().st_size == 0
-    assert gateway.rows() == []
+    assert gateway.settled() == []
 
 
 def test_names_with_spaces_and_non_ascii_characters_round_trip(gateway: RunningGateway) -> None:
@@ -78,7 +78,7 @@ def test_names_with_spaces_and_non_ascii_characters_round_trip(gateway: RunningG
     url = f"{gateway.url}/{quote('Año 2024/résumé 1.doc')}"
     assert requests.put(url, data=b"r", timeout=10).status_code == 201
     assert requests.get(url, timeout=10).content == b"r"
-    assert [r.path for r in gateway.rows()] == ["/Año 2024/résumé 1.doc"]
+    assert [r.path for r in gateway.settled()] == ["/Año 2024/résumé 1.doc"]
 
 
 def test_the_etag_changes_on_two_quick_writes_of_the_same_size(gateway: RunningGateway) -> None:
@@ -91,6 +91,7 @@ def test_the_etag_changes_on_two_quick_writes_of_the_same_size(gateway: RunningG
 
 def test_propfind_shows_the_upload_state_in_the_spreadgate_namespace(gateway: RunningGateway) -> None:
     requests.put(f"{gateway.url}/p.doc", data=b"text", timeout=10)
+    gateway.settled()
     reply = requests.request("PROPFIND", f"{gateway.url}/p.doc", headers={"Depth": "0"}, timeout=10)
     assert reply.status_code == 207
     prefix = re.search(r'xmlns:(\w+)="urn:spreadgate:"', reply.text)

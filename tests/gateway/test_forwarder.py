@@ -13,7 +13,7 @@ from gateway.service import build
 from spreadgate import settings
 from spreadgate.assembly import StreamAssembler
 from spreadgate.models import UploadedFile, utcnow
-from spreadgate.wire import UPLOAD_GROUP, Envelope, FileHeader, Kind
+from spreadgate.wire import UPLOAD_GROUP, WORKER_GROUP, Envelope, FileHeader, Kind
 from tests.gateway.running import embedded_daemon, running_gateway, wait_until
 
 
@@ -60,7 +60,7 @@ def test_uploads_accepted_while_the_daemon_is_down_are_sent_once_it_starts(tmp_p
     # A short retry period: the forwarder may reconnect and send before the listener has joined.
     with running_gateway(tmp_path / "data", f"{port}@127.0.0.1", gateway_retry_after_s=0.5) as gw:
         assert requests.put(f"{gw.url}/wait.doc", data=b"waiting", timeout=10).status_code == 201
-        assert gw.rows()[0].state == "received"
+        assert gw.settled()[0].state == "received"
         with embedded_daemon(port) as daemon:
             listener = spread.connect(daemon.address, "t2", 0, 0)
             listener.join(UPLOAD_GROUP)
@@ -98,6 +98,7 @@ def test_a_row_whose_bytes_are_gone_fails_with_the_reason(tmp_path: Path) -> Non
         gw.forwarder.stop()
         gw.forwarder.join(10)
         requests.put(f"{gw.url}/gone.doc", data=b"gone", timeout=10)
+        gw.settled()
         os.unlink(gw.data_dir / "blobs" / hashlib.sha256(b"gone").hexdigest()[:2]
                   / hashlib.sha256(b"gone").hexdigest())
         mbox = spread.connect(daemon.address, "t4", 0, 0)
@@ -105,3 +106,22 @@ def test_a_row_whose_bytes_are_gone_fails_with_the_reason(tmp_path: Path) -> Non
         mbox.disconnect()
         row = gw.rows()[0]
         assert (row.state, row.error) == ("failed", "stored bytes missing")
+
+
+def test_when_a_processor_leaves_its_unanswered_uploads_are_sent_again_at_once(tmp_path: Path) -> None:
+    with embedded_daemon() as daemon, running_gateway(tmp_path / "data", daemon.address,
+                                                      gateway_retry_after_s=3600) as gw:
+        silent = spread.connect(daemon.address, "p1", 0, 0)
+        silent.join(UPLOAD_GROUP)
+        silent.join(WORKER_GROUP)
+        other = spread.connect(daemon.address, "p2", 0, 0)
+        other.join(UPLOAD_GROUP)
+        other.join(WORKER_GROUP)
+        requests.put(f"{gw.url}/orphan.doc", data=b"orphan", timeout=10)
+        first, _, _ = receive_stream(silent, tmp_path)
+        wait_until(lambda: gw.rows()[0].state == "sent", "the upload to be sent")
+        silent.disconnect()  # it dies without answering
+        again = [receive_stream(other, tmp_path) for _ in range(2)]
+        other.disconnect()
+    assert [head.attempt for head, _, _ in again] == [1, 2]
+    assert again[1][2] == b"orphan"
