@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
@@ -41,8 +42,10 @@ class Forwarder(threading.Thread):
     """The gateway's one sender on the ``uploadfiles`` group."""
 
     def __init__(self, daemon: str, sessions: sessionmaker[Session], blobs: BlobStore,
-                 retry_after_s: float) -> None:
+                 retry_after_s: float,
+                 groups_for: Callable[[str], tuple[str, ...]] = lambda path: (UPLOAD_GROUP,)) -> None:
         super().__init__(name="forwarder", daemon=True)
+        self.groups_for = groups_for
         self.daemon_name = daemon
         self.sessions = sessions
         self.blobs = blobs
@@ -133,9 +136,12 @@ class Forwarder(threading.Thread):
             return
         header = FileHeader(row.path, row.name, row.content_type, row.size, row.sha256,
                             chunk_count(row.size))
+        groups = self.groups_for(row.path)
         with source:
             for envelope in stream(Kind.FILE, Kind.FILE_CHUNK, row.id, attempt, header, source):
-                mbox.multicast(spread.AGREED_MESS, UPLOAD_GROUP, envelope.encode(), int(envelope.kind))
+                # One message to several groups (fan-out): each member gets one copy.
+                mbox.multigroup_multicast(spread.AGREED_MESS, groups, envelope.encode(),
+                                          int(envelope.kind))
         self._mark(row.id, state=State.SENT.value, attempts=attempt, sent_at=utcnow())
         self.sent += 1
         log.info("upload %d: sent (attempt %d, %d bytes)", row.id, attempt, row.size)

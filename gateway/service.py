@@ -65,7 +65,7 @@ def assemble(settings: Settings) -> Gateway:
     intake = Intake(settings.data_dir, sessions)
     sweep_temp_files(intake.share)
     forwarder = Forwarder(settings.spread_daemon, sessions, intake.blobs,
-                          settings.gateway_retry_after_s)
+                          settings.gateway_retry_after_s, settings.groups_for)
     intake.on_commit = forwarder.wake
     state = settings.data_dir / "state"
     pending = PendingFile(state / "pending.json")

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spreadgate.wire import UPLOAD_GROUP
+
 
 class ConfigError(Exception):
     """The configuration has problems; ``problems`` lists each one."""
@@ -59,6 +61,8 @@ QUIET_PERIOD_RANGE_S = (2.0, 30.0)
 USER_KEYS = {"password_hash": str, "read_only": bool}
 # HA1 of HTTP Digest (RFC 7616, MD5): md5("name:spreadgate:password"); see gateway.auth.
 _HASH = re.compile(r"digest-ha1:[0-9a-f]{32}")
+# A Spread group name: 1 to 31 bytes from 0x24 to 0x7E ('#', 0x23, marks private groups).
+_GROUP = re.compile(r"[\x24-\x7e]{1,31}")
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,16 @@ class Settings:
     processor_work_dir: str
     log_level: str
     users: tuple[User, ...] = ()
+    routes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def groups_for(self, share_path: str) -> tuple[str, ...]:
+        """The Spread groups an upload at ``share_path`` goes to: the converters' group,
+        plus the groups of every ``[routes]`` prefix it falls under (fan-out)."""
+        groups = [UPLOAD_GROUP]
+        for prefix, extra in self.routes:
+            if share_path.startswith(prefix):
+                groups += [g for g in extra if g not in groups]
+        return tuple(groups)
 
     @property
     def data_dir(self) -> Path:
@@ -118,6 +132,7 @@ def load(path: str | Path | None = None, overrides: dict[str, Any] | None = None
     """
     values: dict[str, Any] = {f"{k.section}_{k.name}": k.default for k in SCHEMA}
     values["users"] = {}
+    values["routes"] = {}
     problems: list[str] = []
     if path is not None:
         problems += _read_file(Path(path), values)
@@ -127,9 +142,28 @@ def load(path: str | Path | None = None, overrides: dict[str, Any] | None = None
     problems += _check(values)
     users, user_problems = _users(values.pop("users"), f"{path}: [users]" if path else "[users]")
     problems += user_problems
+    routes, route_problems = _routes(values.pop("routes"), f"{path}: [routes]" if path else "[routes]")
+    problems += route_problems
     if problems:
         raise ConfigError(problems)
-    return Settings(**values, users=users)
+    return Settings(**values, users=users, routes=routes)
+
+
+def _routes(table: Any, where: str) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], list[str]]:
+    """``[routes]``: share-path prefix = [extra Spread groups] (group names as Spread allows)."""
+    if isinstance(table, tuple):
+        return table, []
+    routes, problems = [], []
+    for prefix, groups in table.items():
+        if not prefix.startswith("/"):
+            problems.append(f"{where} {prefix!r}: a route is a share path starting with /")
+        elif not isinstance(groups, list) or not all(isinstance(g, str) and _GROUP.fullmatch(g)
+                                                     for g in groups):
+            problems.append(f"{where} {prefix!r}: expected a list of Spread group names "
+                            "(1 to 31 characters from $ to ~, no #)")
+        else:
+            routes.append((prefix, tuple(groups)))
+    return tuple(routes), problems
 
 
 def _users(table: Any, where: str) -> tuple[tuple[User, ...], list[str]]:
@@ -160,8 +194,8 @@ def _read_file(path: Path, values: dict[str, Any]) -> list[str]:
     known = {(k.section, k.name): k for k in SCHEMA}
     problems = []
     for section, table in document.items():
-        if section == "users":
-            values["users"] = table
+        if section in ("users", "routes"):
+            values[section] = table
             continue
         if not isinstance(table, dict) or section not in {k.section for k in SCHEMA}:
             problems.append(f"{path}: [{section}]: unknown section")

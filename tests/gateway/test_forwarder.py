@@ -6,6 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import pytest
 import requests
 
 import spread
@@ -125,3 +126,23 @@ def test_when_a_processor_leaves_its_unanswered_uploads_are_sent_again_at_once(t
         other.disconnect()
     assert [head.attempt for head, _, _ in again] == [1, 2]
     assert again[1][2] == b"orphan"
+
+
+def test_a_route_also_sends_its_uploads_to_more_groups(tmp_path: Path) -> None:
+    routes = {"/legal/": ["archive"]}
+    with embedded_daemon() as daemon, running_gateway(tmp_path / "data", daemon.address, routes=routes) as gw:
+        converters = spread.connect(daemon.address, "conv", 0, 0)
+        converters.join(UPLOAD_GROUP)
+        archive = spread.connect(daemon.address, "arch", 0, 0)
+        archive.join("archive")
+        assert requests.request("MKCOL", f"{gw.url}/legal", timeout=10).status_code == 201
+        requests.put(f"{gw.url}/legal/contract.doc", data=b"contract", timeout=10)
+        requests.put(f"{gw.url}/memo.doc", data=b"memo", timeout=10)
+        converted = {receive_stream(converters, tmp_path)[1].path for _ in range(2)}
+        _, archived, data = receive_stream(archive, tmp_path)
+        with pytest.raises(TimeoutError):  # the memo, outside the route, never reaches the archive
+            archive.receive(timeout=1)
+        converters.disconnect()
+        archive.disconnect()
+    assert converted == {"/legal/contract.doc", "/memo.doc"}
+    assert (archived.path, data) == ("/legal/contract.doc", b"contract")

@@ -46,3 +46,15 @@ def test_the_sample_configuration_is_valid_and_documents_every_key() -> None:
     text = sample.read_text()
     for key in settings.SCHEMA:
         assert f"{key.name} =" in text, key.name
+
+
+def test_routes_fan_uploads_out_to_more_groups_and_bad_routes_are_reported(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[routes]\n"/legal/" = ["archive", "uploadfiles"]\n"/legal/eu/" = ["eu"]\n')
+    conf = settings.load(path)
+    assert conf.groups_for("/legal/eu/a.doc") == ("uploadfiles", "archive", "eu")
+    assert conf.groups_for("/other/a.doc") == ("uploadfiles",)
+    path.write_text('[routes]\n"legal" = ["a"]\n"/x/" = ["a#b"]\n"/y/" = "z"\n')
+    with pytest.raises(settings.ConfigError) as info:
+        settings.load(path)
+    assert len(info.value.problems) == 3
