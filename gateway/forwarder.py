@@ -15,8 +15,9 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import spread
@@ -97,9 +98,10 @@ class Forwarder(threading.Thread):
     def resend_in_flight(self, why: str) -> None:
         """Make every upload that is waiting for a result due now."""
         with self.sessions.begin() as session:
-            count = session.execute(update(UploadedFile)
-                                    .where(UploadedFile.state == State.SENT.value)
-                                    .values(state=State.RECEIVED.value, updated_at=utcnow())).rowcount
+            result = session.execute(update(UploadedFile)
+                                     .where(UploadedFile.state == State.SENT.value)
+                                     .values(state=State.RECEIVED.value, updated_at=utcnow()))
+            count = cast(CursorResult[Any], result).rowcount
         if count:
             log.info("%s: sending %d unanswered upload(s) again", why, count)
             self.wake()

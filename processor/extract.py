@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Iterator
 from typing import IO
 
-from defusedxml.ElementTree import iterparse
+from defusedxml.ElementTree import iterparse  # type: ignore[import-untyped]
 
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, above which a zip member is a bomb
@@ -95,7 +95,8 @@ def paragraphs(kind: str, path: str) -> Iterator[str]:
         from striprtf.striprtf import rtf_to_text
 
         with open(path, encoding="latin-1") as handle:
-            yield rtf_to_text(handle.read(), errors="replace").rstrip("\n")
+            text: str = rtf_to_text(handle.read(), errors="replace")  # type: ignore[no-untyped-call]
+            yield text.rstrip("\n")
     else:
         raise Refused(f"no extractor for {kind}")
 

@@ -77,8 +77,11 @@ class Worker(threading.Thread):
         while (item := self.inbox.get()) is not None:
             try:
                 result = self._convert(item)
-                mbox = mbox or link.connect(self.settings.spread_daemon, "q", stop=threading.Event())
-                self._send(mbox, item, result)
+                if mbox is None:
+                    # Its own event: a clean stop still sends the result of this conversion.
+                    mbox = link.connect(self.settings.spread_daemon, "q", stop=threading.Event())
+                if mbox is not None:
+                    self._send(mbox, item, result)
             except spread.error as exc:
                 log.warning("upload %d: result not sent (%s); the gateway will send it again",
                             item.envelope.upload_id, exc)

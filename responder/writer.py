@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import enum
 import logging
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from spreadgate.models import FINAL_STATES, State, UploadedFile, utcnow
@@ -71,7 +72,7 @@ class ResultWriter:
                 .where(UploadedFile.id == upload_id, UploadedFile.sha256 == header.sha256,
                        UploadedFile.state.not_in(FINAL_STATES))
                 .values(**values))
-            if result.rowcount == 1:
+            if cast(CursorResult[Any], result).rowcount == 1:
                 return Outcome.APPLIED
             row = session.execute(select(UploadedFile.state, UploadedFile.sha256)
                                   .where(UploadedFile.id == upload_id)).first()

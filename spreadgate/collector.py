@@ -50,11 +50,11 @@ class StreamCollector(Generic[H]):
 
     def __init__(self, header_type: type[H], chunk_kind: Kind, directory: Path,
                  accept: Callable[[str, Envelope, H], bool] = lambda *_: True) -> None:
-        self.header_type = header_type
+        self.header_type: type[H] = header_type
         self.head_kind = Kind.FILE if header_type is FileHeader else Kind.RESULT
         self.chunk_kind = chunk_kind
         self.directory = directory
-        self.accept = accept
+        self.accept: Callable[[str, Envelope, H], bool] = accept
         self._open: OrderedDict[Key, tuple[Envelope, H, StreamAssembler]] = OrderedDict()
         self._ignored: OrderedDict[Key, None] = OrderedDict()
 

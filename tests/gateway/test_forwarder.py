@@ -119,7 +119,7 @@ def test_when_a_processor_leaves_its_unanswered_uploads_are_sent_again_at_once(t
         other.join(UPLOAD_GROUP)
         other.join(WORKER_GROUP)
         requests.put(f"{gw.url}/orphan.doc", data=b"orphan", timeout=10)
-        first, _, _ = receive_stream(silent, tmp_path)
+        assert receive_stream(silent, tmp_path)[0].attempt == 1
         wait_until(lambda: gw.rows()[0].state == "sent", "the upload to be sent")
         silent.disconnect()  # it dies without answering
         again = [receive_stream(other, tmp_path) for _ in range(2)]
