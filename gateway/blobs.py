@@ -29,5 +29,11 @@ class BlobStore:
         try:
             os.link(source, target)
         except FileExistsError:
-            pass  # another request kept the same content at the same moment
+            return target  # another request kept the same content at the same moment
+        # The new name must survive a crash as the file's bytes do.
+        fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         return target
