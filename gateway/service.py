@@ -14,6 +14,7 @@ from gateway.app import GatewayContext, make_app
 from gateway.auth import AnonymousRemote, check_exposure
 from gateway.debounce import Debouncer
 from gateway.forwarder import Forwarder
+from gateway.headwatch import HeadWatch, connection_class
 from gateway.intake import Intake
 from gateway.locks import CappedLockStorage, property_manager
 from gateway.pending import PendingFile
@@ -39,8 +40,10 @@ class Gateway:
     settler: Settler
     lock_storage: CappedLockStorage
     properties: Any
+    head_watch: HeadWatch
 
     def start(self) -> None:
+        self.head_watch.start()
         self.forwarder.start()
         self.settler.start()
         self.server.prepare()
@@ -48,6 +51,7 @@ class Gateway:
     def stop(self) -> None:
         """Stop serving, then the threads; pending candidates stay on disk for the next start."""
         self.server.stop()
+        self.head_watch.stop()
         self.settler.stop()
         self.forwarder.stop()
         self.settler.join(JOIN_S)
@@ -68,7 +72,7 @@ def assemble(settings: Settings) -> Gateway:
                           settings.gateway_retry_after_s, settings.groups_for)
     intake.on_commit = forwarder.wake
     state = settings.data_dir / "state"
-    pending = PendingFile(state / "pending.json")
+    pending = PendingFile(state / "pending.jsonl")
     debouncer = Debouncer(settings.gateway_quiet_period_s, persist=pending.save)
     debouncer.restore(pending.load())
     settler = Settler(debouncer, intake.settle)
@@ -77,15 +81,17 @@ def assemble(settings: Settings) -> Gateway:
     locks = CappedLockStorage(state / "locks", settings.gateway_lock_timeout_max_s, debouncer.released)
     properties = property_manager(state / "props")
     app = make_app(GatewayContext(settings, intake, sessions, forwarder, debouncer, locks, properties))
-    return Gateway(_server(settings, app), forwarder, settler, locks, properties)
+    head_watch = HeadWatch()
+    return Gateway(_server(settings, app, head_watch), forwarder, settler, locks, properties, head_watch)
 
 
-def _server(settings: Settings, app: Any) -> wsgi.Server:
+def _server(settings: Settings, app: Any, head_watch: HeadWatch) -> wsgi.Server:
     server = wsgi.Server(settings.listen, app, numthreads=THREADS,
                          timeout=int(settings.gateway_request_timeout_s),
                          server_name="spreadgate")
     # cheroot answers 413 to a Content-Length above this before reading the body.
     server.max_request_body_size = settings.gateway_max_upload_mb * 1024 * 1024
+    server.ConnectionClass = connection_class(head_watch)
     return server
 
 

@@ -165,7 +165,7 @@ def test_a_failed_settle_is_tried_again_after_another_quiet_period(deb: Debounce
 
 
 def test_every_change_is_persisted_and_restored_with_a_fresh_quiet_period(tmp_path: Path, clock: Clock) -> None:
-    store = PendingFile(tmp_path / "state" / "pending.json")
+    store = PendingFile(tmp_path / "state" / "pending.jsonl")
     first = Debouncer(T, clock=clock, persist=store.save)
     first.written("/ü dir/r.doc", written())
     first.event("LOCK", "/p.pdf", None, 201)
@@ -177,9 +177,20 @@ def test_every_change_is_persisted_and_restored_with_a_fresh_quiet_period(tmp_pa
     assert second.next_due() == clock.now + T
 
 
-def test_a_damaged_pending_file_is_reported_and_treated_as_empty(tmp_path: Path) -> None:
-    (tmp_path / "pending.json").write_text("{not json")
-    assert PendingFile(tmp_path / "pending.json").load() == {}
+def test_a_journal_line_cut_short_by_a_crash_is_skipped_and_the_rest_recovered(tmp_path: Path) -> None:
+    store = PendingFile(tmp_path / "pending.jsonl")
+    store.save({"/a.doc": written(), "/b.doc": None})
+    with (tmp_path / "pending.jsonl").open("a") as journal:
+        journal.write('{"path": "/c.doc", "writ')
+    assert PendingFile(tmp_path / "pending.jsonl").load() == {"/a.doc": written(), "/b.doc": None}
+
+
+def test_the_journal_is_compacted_once_it_outgrows_the_pending_entries(tmp_path: Path) -> None:
+    store = PendingFile(tmp_path / "pending.jsonl")
+    for n in range(1000):
+        store.save({f"/{n}.doc": written()})
+    assert len((tmp_path / "pending.jsonl").read_text().splitlines()) <= 400
+    assert PendingFile(tmp_path / "pending.jsonl").load() == {"/999.doc": written()}
 
 
 @pytest.mark.parametrize(("header", "path"), [

@@ -19,7 +19,7 @@ def test_a_write_pending_at_shutdown_is_forwarded_after_the_restart(tmp_path: Pa
             assert requests.put(f"{gw.url}/late.doc", data=b"accepted", timeout=10).status_code == 201
             assert requests.put(f"{gw.url}/~$late.doc", data=b"owner", timeout=10).status_code == 201
             assert list(gw.parts.settler.debouncer.pending) == ["/late.doc"]
-        assert (data / "state" / "pending.json").exists()
+        assert (data / "state" / "pending.jsonl").exists()
         with running_gateway(data, daemon.address) as gw:
             assert [(r.path, r.sha256) for r in gw.settled()] == [("/late.doc", sha(b"accepted"))]
 
