@@ -1,1 +1,1 @@
-"""responder"""
+"""The responder: records conversion results from ``uploadresponses`` in the database."""
