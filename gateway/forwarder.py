@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 POLL_S = 1.0
 BATCH = 50
+SENDER_ROLE = "g"
+WATCHER_ROLE = "w"
 
 
 class Forwarder(threading.Thread):
@@ -44,7 +46,8 @@ class Forwarder(threading.Thread):
 
     def __init__(self, daemon: str, sessions: sessionmaker[Session], blobs: BlobStore,
                  retry_after_s: float,
-                 groups_for: Callable[[str], tuple[str, ...]] = lambda path: (UPLOAD_GROUP,)) -> None:
+                 groups_for: Callable[[str], tuple[str, ...]] = lambda path: (UPLOAD_GROUP,),
+                 stats: link.LinkStats | None = None) -> None:
         super().__init__(name="forwarder", daemon=True)
         self.groups_for = groups_for
         self.daemon_name = daemon
@@ -55,7 +58,10 @@ class Forwarder(threading.Thread):
         self._wake = threading.Event()
         self._mbox: spread.Mailbox | None = None
         self.sent = 0
-        self._workers = 0
+        self.resent = 0
+        self.stats = stats or link.LinkStats()
+        # Replaced whole (never mutated) so that the pages' threads read a consistent tuple.
+        self._members: tuple[str, ...] = ()
         self._watcher = threading.Thread(target=self._watch, name="processor-watcher", daemon=True)
 
     def wake(self) -> None:
@@ -79,21 +85,31 @@ class Forwarder(threading.Thread):
         self._drop_mailbox()
         self._watcher.join(5)
 
+    @property
+    def processors(self) -> tuple[str, ...]:
+        """The private names of the processors in ``uploadworkers`` now; none while the watcher is cut off."""
+        return self._members if self.spread_connected else ()
+
+    @property
+    def spread_connected(self) -> bool:
+        """Whether the watcher's session to the Spread daemon is up (the sender connects on demand)."""
+        return self.stats.live(WATCHER_ROLE) > 0
+
     def _watch(self) -> None:
-        link.serve(self.daemon_name, "w", groups=(WORKER_GROUP,), membership=True,
-                   stop=self.stop_event, handle=self._membership)
+        link.serve(self.daemon_name, WATCHER_ROLE, groups=(WORKER_GROUP,), membership=True,
+                   stop=self.stop_event, handle=self._membership, stats=self.stats)
 
     def _membership(self, mbox: spread.Mailbox, message: object) -> None:
         """Re-send on a processor's departure, and when the first processor arrives."""
         if not isinstance(message, spread.MembershipMsgType) or not message.members:
             return
-        workers = len([m for m in message.members if m != mbox.private_group])
+        members = tuple(sorted(m for m in message.members if m != mbox.private_group))
         departed = spread.CAUSED_BY_LEAVE | spread.CAUSED_BY_DISCONNECT | spread.CAUSED_BY_NETWORK
         if message.reason & departed:
             self.resend_in_flight(f"{message.changed_member or 'a processor'} left")
-        elif workers and not self._workers:
+        elif members and not self._members:
             self.resend_in_flight("a processor joined")
-        self._workers = workers
+        self._members = members
 
     def resend_in_flight(self, why: str) -> None:
         """Make every upload that is waiting for a result due now."""
@@ -146,6 +162,8 @@ class Forwarder(threading.Thread):
                                           int(envelope.kind))
         self._mark(row.id, state=State.SENT.value, attempts=attempt, sent_at=utcnow())
         self.sent += 1
+        if attempt > 1:
+            self.resent += 1
         log.info("upload %d: sent (attempt %d, %d bytes)", row.id, attempt, row.size)
 
     def _mark(self, upload_id: int, **values: object) -> None:
@@ -158,11 +176,12 @@ class Forwarder(threading.Thread):
 
     def _mailbox(self) -> spread.Mailbox | None:
         if self._mbox is None:
-            self._mbox = link.connect(self.daemon_name, "g", stop=self.stop_event)
+            self._mbox = link.connect(self.daemon_name, SENDER_ROLE, stop=self.stop_event, stats=self.stats)
         return self._mbox
 
     def _drop_mailbox(self) -> None:
         if self._mbox is not None:
+            self.stats.closed(SENDER_ROLE)
             try:
                 self._mbox.disconnect()
             except spread.error:

@@ -16,6 +16,7 @@ from spreadgate import logs, settings
 
 RET_OK = 0
 RET_CONFIG = 2
+RET_UNREACHABLE = 3
 
 _COMPONENTS = {"gateway": "gateway.service", "processor": "processor.service", "responder": "responder.service"}
 
@@ -113,6 +114,28 @@ def spreadd(host: str, port: int, extra: tuple[str, ...]) -> None:
     from spread import daemon
 
     sys.exit(daemon.main(["--host", host, "--port", str(port), *extra]))
+
+
+@cli.command()
+@click.option("--url", default="http://127.0.0.1:8080", envvar="SPREADGATE_URL", show_default=True,
+              help="The gateway's address (or SPREADGATE_URL).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True,
+              help="How many of the newest uploads to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print the uploads and the health report as JSON.")
+def status(url: str, limit: int, as_json: bool) -> None:
+    """Show the recent uploads and the connected processors of a running gateway."""
+    from spreadgate import status as report
+
+    try:
+        sys.exit(report.run(url, limit, as_json, sys.stdout))
+    except report.StatusError as exc:
+        raise Unreachable(str(exc)) from exc
+
+
+class Unreachable(click.ClickException):
+    """``spreadgate status`` could not ask the gateway."""
+
+    exit_code = RET_UNREACHABLE
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 from wsgidav.mw.base_mw import BaseMiddleware  # type: ignore[import-untyped]
 
-from gateway.web import api, page
+from gateway.web import api, metrics, page
 from gateway.web.contract import Context
 from gateway.web.errors import MethodNotAllowed, NotFound, WebError
 from gateway.web.respond import (
@@ -45,6 +45,8 @@ ROUTES: tuple[tuple[re.Pattern[str], tuple[tuple[str, Handler], ...]], ...] = (
      (("GET", lambda c, e, m: json_response(api.upload_detail(c, int(m[1])))),)),
     (re.compile(r"/_/api/uploads/(\d{1,18})/text"),
      (("GET", lambda c, e, m: text_response(api.upload_text(c, int(m[1])))),)),
+    (re.compile(r"/_/metrics"), (("GET", lambda c, e, m: metrics.metrics_page(c)),)),
+    (re.compile(r"/_/healthz"), (("GET", lambda c, e, m: metrics.healthz(c)),)),
 )
 
 
