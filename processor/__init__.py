@@ -1,1 +1,1 @@
-"""processor"""
+"""Rebuilds uploaded documents from Spread streams, converts them to text and multicasts the results."""

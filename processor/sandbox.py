@@ -2,9 +2,10 @@
 
 No shell is ever involved, so a file name cannot become a command.  The
 child gets a scrubbed environment (no inherited secrets), a private
-temporary folder as its home and working directory, an address-space limit,
-a CPU limit and a file-size limit that also caps how much it may print.
-stdout goes to a file, never into this process's memory.
+temporary folder as its home and working directory (removed afterwards), an
+address-space limit, a CPU limit and a file-size limit that also caps how
+much it may print.  stdout goes to a file, never into this process's memory;
+only the beginning of stderr is kept.
 """
 
 from __future__ import annotations
@@ -16,17 +17,19 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
+
+from processor.errors import OutputTooLarge, ToolCrashed, ToolRefused, ToolTimedOut
 
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 STDERR_KEEP = 2000
-
-
-class ToolError(Exception):
-    """The tool refused the input, crashed, hung or printed too much; ``str()`` says which."""
+SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 @dataclass(frozen=True)
 class Limits:
+    """What one tool run may use."""
+
     timeout_s: float = 60.0
     memory_mb: int = 1024
     output_bytes: int = MAX_OUTPUT_BYTES
@@ -34,7 +37,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class ToolRun:
-    """A finished run: the exit status, where stdout is, and stderr's beginning."""
+    """A finished run: the exit status, where stdout is (the caller removes it), stderr's beginning."""
 
     returncode: int
     stdout: Path
@@ -51,39 +54,70 @@ def limited(argv: list[str], limits: Limits) -> list[str]:
             f"--fsize={limits.output_bytes}", "--core=0", "--", *argv]
 
 
-def run_tool(argv: list[str], limits: Limits, out_dir: Path) -> ToolRun:
-    """Run ``argv``; raise :class:`ToolError` unless it exits normally (any exit status)."""
+def scrubbed_env(home: Path) -> dict[str, str]:
+    """The whole environment a tool sees: nothing inherited, UTF-8 output, a private home."""
+    return {"PATH": SAFE_PATH, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "HOME": str(home), "TMPDIR": str(home)}
+
+
+def run_tool(argv: list[str], limits: Limits, out_dir: Path, *, check: bool = True,
+             name: str | None = None) -> ToolRun:
+    """Run ``argv``; stdout lands in a file under ``out_dir``.
+
+    Raises :class:`ToolTimedOut`, :class:`ToolCrashed` or :class:`OutputTooLarge`, and with
+    ``check`` also :class:`ToolRefused` for a non-zero exit status; messages start with ``name``
+    (default: the program's file name).  On any error no file is left.
+    """
+    tool = name or Path(argv[0]).name
     home = Path(tempfile.mkdtemp(prefix="sg-tool-", dir=out_dir))
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8",
-           "HOME": str(home), "TMPDIR": str(home)}
     stdout_fd, stdout_name = tempfile.mkstemp(prefix="sg-out-", dir=out_dir)
+    stdout = Path(stdout_name)
     try:
-        with os.fdopen(stdout_fd, "wb") as out, tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(limited(argv, limits), stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=err, env=env, cwd=home, start_new_session=True)
-            try:
-                code = proc.wait(limits.timeout_s)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                raise ToolError(f"{Path(argv[0]).name} timed out after {limits.timeout_s:g} s") from None
+        with os.fdopen(stdout_fd, "wb") as out, tempfile.TemporaryFile(dir=home) as err:
+            code = _wait(argv, tool, limits, home, out, err)
             err.seek(0)
             stderr = err.read(STDERR_KEEP).decode("utf-8", "replace").strip()
-        _check_signal(argv[0], code)
-        return ToolRun(code, Path(stdout_name), stderr)
+        run = ToolRun(code, stdout, stderr)
+        _check(tool, run, limits, check)
+        return run
     except BaseException:
-        Path(stdout_name).unlink(missing_ok=True)
+        stdout.unlink(missing_ok=True)
         raise
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _check_signal(tool: str, code: int) -> None:
-    if code >= 0:
-        return
-    name = signal.Signals(-code).name
-    if -code == signal.SIGXFSZ:
-        raise ToolError(f"{Path(tool).name} printed too much output (killed by {name})")
-    if -code == signal.SIGXCPU:
-        raise ToolError(f"{Path(tool).name} used too much CPU time (killed by {name})")
-    raise ToolError(f"{Path(tool).name} crashed (killed by signal {name})")
+def _wait(argv: list[str], tool: str, limits: Limits, home: Path, out: IO[bytes], err: IO[bytes]) -> int:
+    proc = subprocess.Popen(limited(argv, limits), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                            env=scrubbed_env(home), cwd=home, start_new_session=True)
+    try:
+        return proc.wait(limits.timeout_s)
+    except subprocess.TimeoutExpired:
+        # The whole session: a tool's own children must not outlive it.
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise ToolTimedOut(f"{tool} timed out after {limits.timeout_s:g} s") from None
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+
+
+def _check(tool: str, run: ToolRun, limits: Limits, check: bool) -> None:
+    size = run.stdout.stat().st_size
+    if run.returncode == -signal.SIGXFSZ or size >= limits.output_bytes:
+        raise OutputTooLarge(f"{tool}: output too large (more than {limits.output_bytes} bytes)")
+    if run.returncode < 0:
+        name = _signal_name(-run.returncode)
+        if -run.returncode == signal.SIGXCPU:
+            raise ToolTimedOut(f"{tool} used too much CPU time (killed by signal {name})")
+        raise ToolCrashed(f"{tool} crashed (killed by signal {name})")
+    if check and run.returncode != 0:
+        first = run.stderr.splitlines()[0] if run.stderr else f"exit status {run.returncode}"
+        raise ToolRefused(f"{tool}: {first}")
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)

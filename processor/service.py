@@ -1,157 +1,66 @@
 """``spreadgate processor``: converts the uploads it owns and multicasts the results.
 
-A receiving thread follows the membership of ``uploadfiles`` and rebuilds the
-streams this processor owns into files (the work-sharing rule is in the
-README: the member at ``upload_id % count`` of the sorted view, sender left
-out).  It never converts: the daemon cuts off members that stop reading.  A
-worker thread converts each finished file and sends its result over a second
-session of its own, so a clean stop can finish the conversion under way.
+The calling thread receives (:mod:`processor.receiver`); ``workers`` threads
+convert (:mod:`processor.worker`), one document each at a time.  No database
+is involved.  A clean stop lets each worker finish and deliver the conversion
+under way; files spooled but not yet converted are dropped (the gateway sends
+unanswered uploads again) and the scratch folder is removed.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import queue
 import shutil
 import threading
-from pathlib import Path
 
-import spread
-from processor.converters import ConversionResult, convert
+from processor.receiver import Job, Newest, Receiver
 from processor.sandbox import Limits
-from spreadgate import link
-from spreadgate.collector import Completed, StreamCollector
+from processor.worker import Worker
+from spreadgate.link import LinkStats
 from spreadgate.scratch import scratch_dir
 from spreadgate.settings import Settings
-from spreadgate.wire import (
-    RESULT_GROUP,
-    UPLOAD_GROUP,
-    WORKER_GROUP,
-    Envelope,
-    FileHeader,
-    Kind,
-    ResultHeader,
-    chunk_count,
-    stream,
-)
 
 log = logging.getLogger(__name__)
 
 RET_OK = 0
+# How long a stopping worker may keep trying to deliver its last result beyond the conversion limit.
+DELIVERY_GRACE_S = 10.0
 
 
-class View:
-    """This processor's current view of the ``uploadfiles`` group and what it owns."""
-
-    def __init__(self) -> None:
-        self.me = ""
-        self.members: tuple[str, ...] = ()
-
-    def update(self, message: spread.MembershipMsgType) -> None:
-        if message.group == UPLOAD_GROUP:
-            self.members = tuple(message.members)
-
-    def owns(self, sender: str, envelope: Envelope, header: FileHeader) -> bool:
-        candidates = sorted(m for m in self.members if m != sender)
-        if self.me not in candidates:
-            return False
-        return candidates[envelope.upload_id % len(candidates)] == self.me
-
-
-class Worker(threading.Thread):
-    """Converts finished files one at a time and sends their results."""
-
-    def __init__(self, settings: Settings, work_dir: Path, stop: threading.Event) -> None:
-        super().__init__(name="converter", daemon=True)
-        self.settings = settings
-        self.work_dir = work_dir
-        self.stop_event = stop
-        self.inbox: queue.Queue[Completed[FileHeader] | None] = queue.Queue()
-        self.limits = Limits(settings.processor_timeout_s, settings.processor_memory_mb)
-        self.converted = 0
-        self.identity = ""  # the receiving member's private group, named in results
-
-    def run(self) -> None:
-        mbox = None
-        while (item := self.inbox.get()) is not None:
-            try:
-                result = self._convert(item)
-                if mbox is None:
-                    # Its own event: a clean stop still sends the result of this conversion.
-                    mbox = link.connect(self.settings.spread_daemon, "q", stop=threading.Event())
-                if mbox is not None:
-                    self._send(mbox, item, result)
-            except spread.error as exc:
-                log.warning("upload %d: result not sent (%s); the gateway will send it again",
-                            item.envelope.upload_id, exc)
-                mbox = None
-            finally:
-                if item.path is not None:
-                    item.path.unlink(missing_ok=True)
-            if self.stop_event.is_set():
-                break
-        if mbox is not None:
-            mbox.disconnect()
-
-    def _convert(self, item: Completed[FileHeader]) -> ConversionResult:
-        upload_id = item.envelope.upload_id
-        if item.path is None:
-            log.warning("upload %d: %s", upload_id, item.error)
-            return ConversionResult(False, None, None, None, 0, None, item.error, 0)
-        result = convert(item.path, self.work_dir, self.limits)
-        if result.ok:
-            log.info("upload %d: %s converted by %s, %d lines in %d ms", upload_id,
-                     item.header.name, result.converter, result.lines, result.duration_ms)
-        else:
-            log.info("upload %d: %s not converted: %s", upload_id, item.header.name, result.error)
-        return result
-
-    def _send(self, mbox: spread.Mailbox, item: Completed[FileHeader], result: ConversionResult) -> None:
-        header = ResultHeader(result.ok, result.converter, item.header.size, item.header.sha256,
-                              result.lines, result.text_bytes, result.text_sha256, result.error,
-                              result.duration_ms, self.identity or mbox.private_group,
-                              chunk_count(result.text_bytes))
-        text = result.text_path.open("rb") if result.text_path else io.BytesIO()
-        try:
-            with text:
-                for env in stream(Kind.RESULT, Kind.TEXT_CHUNK, item.envelope.upload_id,
-                                  item.envelope.attempt, header, text):
-                    mbox.multicast(spread.AGREED_MESS, RESULT_GROUP, env.encode(), int(env.kind))
-        finally:
-            if result.text_path:
-                result.text_path.unlink(missing_ok=True)
-        self.converted += 1
-
-
-def run(settings: Settings, stop: threading.Event) -> int:
+def run(settings: Settings, stop: threading.Event, workers: int = 1,
+        stats: LinkStats | None = None) -> int:
+    """Serve until ``stop`` is set, then stop cleanly; returns an exit status."""
     work_dir = scratch_dir("processor", settings.processor_work_dir or None)
-    view = View()
-    collector = StreamCollector(FileHeader, Kind.FILE_CHUNK, work_dir, accept=view.owns)
-    worker = Worker(settings, work_dir, stop)
-    worker.start()
-
-    def connected(mbox: spread.Mailbox) -> None:
-        view.me, view.members = mbox.private_group, ()
-        collector.close()  # streams of the previous session can no longer complete
-        worker.identity = mbox.private_group
-
-    def handle(mbox: spread.Mailbox, message: object) -> None:
-        if isinstance(message, spread.MembershipMsgType):
-            view.update(message)
-        elif isinstance(message, spread.RegularMsgType):
-            done = collector.feed(message.sender, message.message)
-            if done is not None:
-                log.info("upload %d: received %s (%d bytes) from %s", done.envelope.upload_id,
-                         done.header.name, done.header.size, message.sender)
-                worker.inbox.put(done)
-
+    jobs: queue.Queue[Job | None] = queue.Queue()
+    newest = Newest()
+    receiver = Receiver(settings.spread_daemon, work_dir, jobs, newest, stats)
+    halt = threading.Event()
+    limits = Limits(settings.processor_timeout_s, settings.processor_memory_mb)
+    pool = [Worker(n, settings.spread_daemon, work_dir, limits, jobs=jobs, newest=newest,
+                   identity=lambda: receiver.identity, stop=stop, halt=halt)
+            for n in range(1, max(1, workers) + 1)]
+    for worker in pool:
+        worker.start()
+    log.info("processor started with %d worker(s) in %s", len(pool), work_dir)
     try:
-        link.serve(settings.spread_daemon, "p", groups=(UPLOAD_GROUP, WORKER_GROUP),
-                   membership=True, stop=stop, handle=handle, on_connect=connected)
+        receiver.run(stop)
     finally:
-        worker.inbox.put(None)
-        worker.join(settings.processor_timeout_s + 10)
-        collector.close()
+        stop.set()
+        _stop_workers(pool, jobs, settings.processor_timeout_s + DELIVERY_GRACE_S, halt)
         shutil.rmtree(work_dir, ignore_errors=True)
+    log.info("processor stopped; %d document(s) converted", sum(w.converted for w in pool))
     return RET_OK
+
+
+def _stop_workers(pool: list[Worker], jobs: queue.Queue[Job | None], wait_s: float,
+                  halt: threading.Event) -> None:
+    for _ in pool:
+        jobs.put(None)
+    for worker in pool:
+        worker.join(wait_s)
+    halt.set()  # a worker still reconnecting to deliver gives up now
+    for worker in pool:
+        worker.join(DELIVERY_GRACE_S)
+        if worker.is_alive():
+            log.warning("%s did not stop in time", worker.name)
