@@ -18,8 +18,10 @@ from gateway.events import EventTap
 from gateway.forwarder import Forwarder
 from gateway.intake import TEMP_PREFIX, Intake
 from gateway.locks import CappedLockStorage
+from gateway.pathguard import PathGuard
 from gateway.provider import GatewayProvider
 from gateway.web import WebPages
+from gateway.xmlguard import XmlGuard
 from spreadgate.settings import Settings
 
 # The copy buffer between the request body and the file: 64 KiB writes are the
@@ -49,7 +51,7 @@ def make_app(context: GatewayContext) -> Any:
         "hotfixes": {"emulate_win32_lastmod": True, "re_encode_path_info": True},
         "http_authenticator": {"domain_controller": UserDomainController, "accept_basic": True,
                                "accept_digest": True, "default_to_digest": True},
-        "middleware_stack": [ErrorPrinter, HTTPAuthenticator, ReadOnlyGuard, WebPages,
+        "middleware_stack": [ErrorPrinter, HTTPAuthenticator, ReadOnlyGuard, XmlGuard, WebPages,
                              WsgiDavDirBrowser, EventTap, RequestResolver],
         "dir_browser": {"ignore": [".DS_Store", "._*", "Thumbs.db", "~$*", ".~lock.*#",
                                    f"{TEMP_PREFIX}*"]},
@@ -58,4 +60,4 @@ def make_app(context: GatewayContext) -> Any:
         "logging": {"enable": False},
         "spreadgate": context,
     }
-    return WsgiDAVApp(config)
+    return PathGuard(WsgiDAVApp(config))

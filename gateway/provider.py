@@ -12,16 +12,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
+from cheroot.errors import MaxSizeExceeded
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from wsgidav import util  # type: ignore[import-untyped]
 from wsgidav.dav_error import (  # type: ignore[import-untyped]
     HTTP_BAD_REQUEST,
     HTTP_FORBIDDEN,
+    HTTP_INTERNAL_ERROR,
     HTTP_NOT_FOUND,
+    HTTP_REQUEST_ENTITY_TOO_LARGE,
     DAVError,
 )
 from wsgidav.fs_dav_provider import (  # type: ignore[import-untyped]
@@ -60,6 +64,12 @@ def set_win32_property(resource: Any, name: str, value: Any, dry_run: bool) -> b
                       value.text)
     return resource.provider.prop_manager.write_property(  # type: ignore[no-any-return]
         resource.get_ref_url(), name, etree.tostring(value), dry_run, resource.environ)
+
+
+def too_large(exc: BaseException | None) -> bool:
+    """Whether cheroot stopped the body at ``max_request_body_size`` (a chunked one raises a bare OSError)."""
+    return isinstance(exc, MaxSizeExceeded) or (isinstance(exc, OSError) and
+                                                 str(exc) == "Request Entity Too Large")
 
 
 class HashingWriter:
@@ -113,13 +123,20 @@ class GatewayFile(FileResource):  # type: ignore[misc]
         return f"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"
 
     def begin_write(self, *, content_type: str | None = None) -> HashingWriter:
-        handle, self._temp = self.intake.temp_for(self.path)
+        try:
+            handle, self._temp = self.intake.temp_for(self.path)
+        except ValueError as exc:
+            raise DAVError(HTTP_BAD_REQUEST, f"{exc}; nothing was stored") from exc
+        except OSError as exc:
+            log.error("PUT %s: no temporary file (%s)", self.path, exc)
+            raise DAVError(HTTP_INTERNAL_ERROR, f"could not store the file: {exc.strerror}") from exc
         self._writer = HashingWriter(handle)
         return self._writer
 
     def end_write(self, *, with_errors: bool) -> None:
         writer, temp = self._writer, self._temp
-        assert writer is not None and temp is not None
+        if writer is None or temp is None:
+            return  # begin_write failed and WsgiDAV raises its error next; nothing was written
         expected = expected_length(self.environ)
         if with_errors or (expected is not None and writer.size != expected):
             writer.close()
@@ -127,11 +144,26 @@ class GatewayFile(FileResource):  # type: ignore[misc]
             reason = "the upload failed" if with_errors else (
                 f"incomplete body: received {writer.size} of {expected} bytes")
             log.warning("PUT %s refused: %s; the previous version is kept", self.path, reason)
+            # WsgiDAV calls this from inside its except block: a chunked body past the limit is a 413.
+            if too_large(sys.exc_info()[1]):
+                raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE, "the body exceeds the upload limit; nothing was stored")
             raise DAVError(HTTP_BAD_REQUEST, f"{reason}; nothing was stored")
-        self.intake.commit(self.path, temp, size=writer.size, sha256=writer.sha256.hexdigest(),
-                           content_type=self.environ.get("CONTENT_TYPE") or self.get_content_type(),
-                           explicit=False)
+        self._commit(writer, temp)
         self.file_stat = os.stat(self._file_path)
+
+    def _commit(self, writer: HashingWriter, temp: Path) -> None:
+        """Hand the complete body to the intake; it removes the temporary file if that fails."""
+        try:
+            self.intake.commit(self.path, temp, size=writer.size, sha256=writer.sha256.hexdigest(),
+                               content_type=self.environ.get("CONTENT_TYPE") or self.get_content_type(),
+                               explicit=False)
+        except (OSError, ValueError) as exc:
+            log.error("PUT %s: could not put the file in place (%s); the previous version is kept",
+                      self.path, exc)
+            # The client hears the reason, not the server's file system paths.
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise DAVError(HTTP_INTERNAL_ERROR,
+                           f"could not store the file ({reason}); the previous version is kept") from exc
 
     def set_property_value(self, name: str, value: Any, *, dry_run: bool = False) -> Any:
         stored = set_win32_property(self, name, value, dry_run)
@@ -182,7 +214,8 @@ class GatewayProvider(FilesystemProvider):  # type: ignore[misc]
     """The share at ``<data_dir>/share``, with :class:`GatewayFile` and :class:`GatewayFolder`."""
 
     def __init__(self, intake: Intake, sessions: sessionmaker[Session]) -> None:
-        super().__init__(str(intake.share))
+        # No options: symbolic links are not followed, and WsgiDAV does not warn about a missing fs_opts.
+        super().__init__(str(intake.share), fs_opts={})
         self.intake = intake
         self.sessions = sessions
 

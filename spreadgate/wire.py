@@ -95,8 +95,10 @@ class Envelope:
         """The body of a header message as a JSON object."""
         try:
             value = json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise WireError(f"header body is not JSON: {exc}") from exc
+        except (ValueError, RecursionError) as exc:
+            # Besides bad UTF-8 and bad JSON: integers past Python's digit limit (ValueError)
+            # and arrays nested past the recursion limit; any of them would end a receiver thread.
+            raise WireError(f"header body is not JSON: {str(exc)[:200]}") from exc
         if not isinstance(value, dict):
             raise WireError("header body is not a JSON object")
         return value

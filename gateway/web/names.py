@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from gateway.intake import TEMP_PREFIX
 from gateway.web.errors import BadRequest
 
 # Control characters are never part of a real document name and break logs and headers.
@@ -20,6 +21,8 @@ def file_name(raw: str) -> str:
         raise BadRequest(f"file name {raw!r} has no usable base name")
     if _CONTROL.search(name):
         raise BadRequest(f"file name {raw!r} contains control characters")
+    if name.startswith(TEMP_PREFIX):
+        raise BadRequest(f"file name {raw!r} is reserved: {TEMP_PREFIX}* are the gateway's unfinished uploads")
     return name
 
 
@@ -32,6 +35,8 @@ def folder(raw: str) -> str:
             continue
         if part == ".." or _CONTROL.search(part):
             raise BadRequest(f"folder {raw!r} is not allowed: it must stay inside the share")
+        if part.startswith(TEMP_PREFIX):
+            raise BadRequest(f"folder {raw!r} is reserved: {TEMP_PREFIX}* are the gateway's unfinished uploads")
         parts.append(part)
     if parts and parts[0] == RESERVED:
         raise BadRequest(f"folder {raw!r} is not allowed: /{RESERVED}/ is reserved for the gateway's pages")
