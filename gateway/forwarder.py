@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import spread
 from gateway.blobs import BlobStore
+from gateway.drain import Drain
 from spreadgate import link
 from spreadgate.models import State, UploadedFile, utcnow
 from spreadgate.wire import (
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 POLL_S = 1.0
 BATCH = 50
 SENDER_ROLE = "g"
+DRAIN_JOIN_S = 5.0
 WATCHER_ROLE = "w"
 
 
@@ -57,6 +59,7 @@ class Forwarder(threading.Thread):
         self.stop_event = threading.Event()
         self._wake = threading.Event()
         self._mbox: spread.Mailbox | None = None
+        self._drain: Drain | None = None
         self.sent = 0
         self.resent = 0
         self.stats = stats or link.LinkStats()
@@ -177,6 +180,9 @@ class Forwarder(threading.Thread):
     def _mailbox(self) -> spread.Mailbox | None:
         if self._mbox is None:
             self._mbox = link.connect(self.daemon_name, SENDER_ROLE, stop=self.stop_event, stats=self.stats)
+            if self._mbox is not None:
+                self._drain = Drain(self._mbox)
+                self._drain.start()
         return self._mbox
 
     def _drop_mailbox(self) -> None:
@@ -187,3 +193,6 @@ class Forwarder(threading.Thread):
             except spread.error:
                 pass
             self._mbox = None
+        if self._drain is not None:
+            self._drain.join(DRAIN_JOIN_S)
+            self._drain = None

@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 TEMP_PREFIX = ".sg-upload-"
 PIECE = 64 * 1024
 EMPTY_ERROR = "empty file: nothing to convert"
+# Linux file systems (ext4, xfs, btrfs) refuse longer names and paths only at the final rename,
+# after the whole body has been received; checking first gives the client a 400 with the reason.
+NAME_MAX = 255
+PATH_MAX = 4096
 
 
 def fsync_dir(path: Path) -> None:
@@ -64,7 +68,11 @@ class Intake:
         parts = PurePosixPath("/" + share_path.lstrip("/")).parts[1:]
         if not parts or any(part in ("..", ".") for part in parts):
             raise ValueError(f"{share_path!r} does not name a file inside the share")
+        if any(len(os.fsencode(part)) > NAME_MAX for part in parts):
+            raise ValueError(f"{share_path!r}: a name in it is longer than {NAME_MAX} bytes")
         target = self.share.joinpath(*parts)
+        if len(os.fsencode(target)) >= PATH_MAX:
+            raise ValueError(f"{share_path!r}: the path is longer than the file system allows")
         if not target.resolve().is_relative_to(self.share):
             raise ValueError(f"{share_path!r} leaves the share")
         return target
@@ -83,18 +91,24 @@ class Intake:
                content_type: str, explicit: bool = True) -> int | None:
         """Put the finished bytes in place; record and forward them if they are a document.
 
-        Returns the upload id, or None for a file that is stored but not forwarded.
+        Returns the upload id, or None for a file that is stored but not forwarded.  If the
+        bytes cannot be put in place, the temporary file is removed, the previous version
+        stays, and the error is raised.
         """
-        target = self.resolve(share_path)
-        with temp_path.open("rb+") as handle:
-            os.fsync(handle.fileno())
-            inode = os.fstat(handle.fileno()).st_ino
-        share_path = "/" + "/".join(target.relative_to(self.share).parts)
         debounced = not explicit and self.on_written is not None
-        if debounced:
-            # rename() keeps the inode, so the candidate can name these bytes before they land.
-            self.on_written(share_path, Written(inode, size, sha256, content_type))  # type: ignore[misc]
-        os.replace(temp_path, target)
+        try:
+            target = self.resolve(share_path)
+            with temp_path.open("rb+") as handle:
+                os.fsync(handle.fileno())
+                inode = os.fstat(handle.fileno()).st_ino
+            share_path = "/" + "/".join(target.relative_to(self.share).parts)
+            if debounced:
+                # rename() keeps the inode, so the candidate can name these bytes before they land.
+                self.on_written(share_path, Written(inode, size, sha256, content_type))  # type: ignore[misc]
+            os.replace(temp_path, target)
+        except BaseException:
+            self.discard(temp_path)
+            raise
         fsync_dir(target.parent)
         if debounced:
             return None

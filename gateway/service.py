@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 RET_OK = 0
 RET_REFUSED = 2
+RET_LISTEN = 3
 THREADS = 32
 JOIN_S = 10.0
 
@@ -43,10 +44,11 @@ class Gateway:
     head_watch: HeadWatch
 
     def start(self) -> None:
+        """Bind first, so that an address already in use fails (OSError) before any thread runs."""
+        self.server.prepare()
         self.head_watch.start()
         self.forwarder.start()
         self.settler.start()
-        self.server.prepare()
 
     def stop(self) -> None:
         """Stop serving, then the threads; pending candidates stay on disk for the next start."""
@@ -56,6 +58,10 @@ class Gateway:
         self.forwarder.stop()
         self.settler.join(JOIN_S)
         self.forwarder.join(JOIN_S)
+        self.close()
+
+    def close(self) -> None:
+        """Close the lock and property stores (all that is open before :meth:`start`)."""
         self.lock_storage.close()
         self.properties._close()
 
@@ -108,7 +114,12 @@ def run(settings: Settings, stop: threading.Event,
     except AnonymousRemote as exc:
         log.error("%s", exc)
         return RET_REFUSED
-    gateway.start()
+    try:
+        gateway.start()
+    except OSError as exc:
+        log.error("cannot listen on %s:%d: %s", *settings.listen, exc)
+        gateway.close()
+        return RET_LISTEN
     host, port = gateway.server.bind_addr[:2]
     url = f"http://{host}:{port}"
     log.info("gateway listening on %s (share at /, pages at /_/)", url)

@@ -93,3 +93,25 @@ def test_a_discarded_temp_file_leaves_nothing(intake: Intake) -> None:
     handle.close()
     intake.discard(temp)
     assert list((intake.share / "d").iterdir()) == []
+
+
+@pytest.mark.parametrize("bad", ["/" + "n" * 256 + ".doc", "/" + "é" * 128, "/" + "/".join(["d" * 200] * 21)])
+def test_names_and_paths_longer_than_the_file_system_allows_are_refused_up_front(intake: Intake, bad: str) -> None:
+    with pytest.raises(ValueError, match="longer than"):
+        intake.resolve(bad)
+
+
+def test_a_name_of_exactly_255_bytes_is_stored(intake: Intake) -> None:
+    name = "/" + "n" * 251 + ".doc"
+    assert store(intake, name, b"long name", explicit=True) is not None
+    assert (intake.share / name[1:]).read_bytes() == b"long name"
+
+
+def test_a_commit_that_cannot_put_the_file_in_place_raises_and_leaves_no_temporary_file(intake: Intake) -> None:
+    (intake.share / "taken.doc").mkdir()  # a folder now holds the name the bytes were meant for
+    with pytest.raises(IsADirectoryError):
+        store(intake, "/taken.doc", b"bytes")
+    assert [p.name for p in intake.share.iterdir()] == ["taken.doc"]
+    assert list((intake.share / "taken.doc").iterdir()) == []
+    with intake.sessions() as session:
+        assert session.query(UploadedFile).count() == 0
