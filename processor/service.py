@@ -28,7 +28,7 @@ RET_OK = 0
 DELIVERY_GRACE_S = 10.0
 
 
-def run(settings: Settings, stop: threading.Event, workers: int = 1,
+def run(settings: Settings, stop: threading.Event, workers: int | None = None,
         stats: LinkStats | None = None) -> int:
     """Serve until ``stop`` is set, then stop cleanly; returns an exit status."""
     work_dir = scratch_dir("processor", settings.processor_work_dir or None)
@@ -39,7 +39,7 @@ def run(settings: Settings, stop: threading.Event, workers: int = 1,
     limits = Limits(settings.processor_timeout_s, settings.processor_memory_mb)
     pool = [Worker(n, settings.spread_daemon, work_dir, limits, jobs=jobs, newest=newest,
                    identity=lambda: receiver.identity, stop=stop, halt=halt)
-            for n in range(1, max(1, workers) + 1)]
+            for n in range(1, max(1, workers or settings.processor_workers) + 1)]
     for worker in pool:
         worker.start()
     log.info("processor started with %d worker(s) in %s", len(pool), work_dir)

@@ -53,6 +53,7 @@ SCHEMA: tuple[Key, ...] = (
     Key("processor", "timeout_s", float, 60.0, "longest a converter may run on one document"),
     Key("processor", "memory_mb", int, 1024, "address-space limit of a converter process"),
     Key("processor", "work_dir", str, "", "temporary folder for documents; empty = system default"),
+    Key("processor", "workers", int, 1, "documents one processor converts at once"),
     Key("log", "level", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
 )
 
@@ -92,6 +93,7 @@ class Settings:
     processor_timeout_s: float
     processor_memory_mb: int
     processor_work_dir: str
+    processor_workers: int
     log_level: str
     users: tuple[User, ...] = ()
     routes: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -225,7 +227,7 @@ def _check(values: dict[str, Any]) -> list[str]:
     if values["log_level"].upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         problems.append(f"[log] level: unknown level {values['log_level']!r}")
     for name in ("gateway_retry_after_s", "processor_timeout_s", "processor_memory_mb",
-                 "gateway_lock_timeout_max_s"):
+                 "processor_workers", "gateway_lock_timeout_max_s"):
         if values[name] <= 0:
             problems.append(f"{name}: must be positive")
     low, high = QUIET_PERIOD_RANGE_S

@@ -210,3 +210,18 @@ def assert_no_more_results(listener: spread.Mailbox, quiet_s: float = 1.0) -> No
         except TimeoutError:
             return
         assert not isinstance(message, spread.RegularMsgType), Envelope.decode(message.message)
+
+
+def test_a_processor_with_two_workers_converts_every_upload_once(
+    daemon: Daemon, mailboxes: tuple[spread.Mailbox, spread.Mailbox], corpus: Path
+) -> None:
+    sender, listener = mailboxes
+    data = (corpus / "testWORD.doc").read_bytes()
+    with component(run, conf(daemon.address, processor_workers=2)):
+        wait_for_members(sender, UPLOAD_GROUP, 2)
+        for upload_id in range(1, 9):
+            send_file(sender, upload_id, data)
+        reader = ResultReader(listener)
+        results = [reader.next() for _ in range(8)]
+    assert sorted(head.upload_id for head, _, _ in results) == list(range(1, 9))
+    assert all(header.lines == 60 for _, header, _ in results)
