@@ -14,7 +14,6 @@ import argparse
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,13 +24,11 @@ from pathlib import Path
 
 import requests
 
+from spreadgate.supervisor import free_port
+
 BLOCK = 64 * 1024
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def status_kib(pid: int, field: str) -> int:

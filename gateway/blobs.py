@@ -11,6 +11,15 @@ import os
 from pathlib import Path
 
 
+def fsync_dir(path: Path) -> None:
+    """Make a folder's new or renamed entries survive a crash."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class BlobStore:
     """A folder of files named by their sha256."""
 
@@ -30,10 +39,5 @@ class BlobStore:
             os.link(source, target)
         except FileExistsError:
             return target  # another request kept the same content at the same moment
-        # The new name must survive a crash as the file's bytes do.
-        fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(target.parent)  # the new name must survive a crash as the bytes do
         return target

@@ -23,7 +23,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.blobs import BlobStore
+from gateway.blobs import BlobStore, fsync_dir
 from gateway.debounce import Written
 from gateway.ignore import is_ignored
 from spreadgate.models import State, UploadedFile, utcnow
@@ -39,12 +39,6 @@ NAME_MAX = 255
 PATH_MAX = 4096
 
 
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Intake:

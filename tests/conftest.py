@@ -47,11 +47,12 @@ def _postgres_schema() -> Iterator[str]:
         admin.dispose()
 
 
-def _mariadb_database() -> Iterator[str]:
+def mariadb_database(charset: str = "utf8mb4") -> Iterator[str]:
+    """A fresh MariaDB database whose tables default to ``charset``; dropped afterwards."""
     name = f"sg_{secrets.token_hex(4)}"
     admin = create_engine(MARIADB, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+        conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET {charset}"))
     try:
         yield f"{MARIADB.rsplit('/', 1)[0]}/{name}?charset=utf8mb4"
     finally:
@@ -68,4 +69,4 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     elif request.param == "postgresql":
         yield from _postgres_schema()
     else:
-        yield from _mariadb_database()
+        yield from mariadb_database()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,14 +16,12 @@ from typing import Any
 import pytest
 import requests
 
+from spreadgate.supervisor import free_port
+
 UP_DEADLINE_S = 60.0
 FINAL = ("processed", "failed")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -16,7 +16,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,16 +29,13 @@ from sqlalchemy import select
 
 from spreadgate import db
 from spreadgate.models import UploadedFile
+from spreadgate.supervisor import free_port
 
 TARGETS = ("processor", "responder", "gateway", "daemon")
 NO_KILLS = "none"
 FINAL = ("processed", "failed")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

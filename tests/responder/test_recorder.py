@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from responder.recorder import Recorder
 from responder.writer import ResultWriter
-from tests.conftest import MARIADB
+from tests.conftest import mariadb_database
 from tests.responder.support import (
     PostgresDatabase,
     completed,
@@ -41,16 +39,7 @@ def ok_result(data: bytes) -> dict[str, object]:
 @pytest.fixture
 def latin1_mariadb() -> Iterator[str]:
     """A MariaDB database whose tables default to latin1, as an operator may have made it."""
-    name = f"sg_{secrets.token_hex(4)}"
-    admin = create_engine(MARIADB, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET latin1"))
-    try:
-        yield f"{MARIADB.rsplit('/', 1)[0]}/{name}?charset=utf8mb4"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {name}"))
-        admin.dispose()
+    yield from mariadb_database("latin1")
 
 
 def test_results_wait_out_a_database_outage_and_are_written_in_order_when_it_returns(
