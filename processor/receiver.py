@@ -21,6 +21,7 @@ from pathlib import Path
 import spread
 from spreadgate import link
 from spreadgate.collector import Completed, StreamCollector
+from spreadgate.logs import upload_log
 from spreadgate.wire import UPLOAD_GROUP, WORKER_GROUP, Envelope, FileHeader, Kind
 
 log = logging.getLogger(__name__)
@@ -109,9 +110,9 @@ class Receiver:
     def _spooled(self, done: Job, sender: str) -> None:
         upload_id = done.envelope.upload_id
         if done.path is None:
-            log.warning("upload %d: stream from %s refused: %s", upload_id, sender, done.error)
+            upload_log(log, upload_id).warning("stream from %s refused: %s", sender, done.error)
         else:
-            log.info("upload %d: received %s (%d bytes) from %s", upload_id, done.header.name,
-                     done.header.size, sender)
+            upload_log(log, upload_id).info("received %s (%d bytes) from %s", done.header.name,
+                                            done.header.size, sender)
         self.newest.note(upload_id, done.envelope.attempt)
         self.jobs.put(done)

@@ -19,6 +19,7 @@ from processor.converters import ConversionResult, convert
 from processor.receiver import Job, Newest
 from processor.sandbox import Limits
 from spreadgate import link
+from spreadgate.logs import upload_log
 from spreadgate.wire import RESULT_GROUP, Kind, ResultHeader, chunk_count, stream
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,9 @@ class Worker(threading.Thread):
     def _take(self, job: Job) -> None:
         upload_id, attempt = job.envelope.upload_id, job.envelope.attempt
         if self.stop.is_set():
-            log.info("upload %d: not converted, the processor is stopping", upload_id)
+            upload_log(log, upload_id).info("not converted, the processor is stopping")
         elif self.newest.superseded(upload_id, attempt):
-            log.info("upload %d: attempt %d skipped, a newer attempt is queued", upload_id, attempt)
+            upload_log(log, upload_id).info("attempt %d skipped, a newer attempt is queued", attempt)
         else:
             result = self._convert(job)
             try:
@@ -79,13 +80,14 @@ class Worker(threading.Thread):
         try:
             result = convert(job.path, self.work_dir, self.limits)
         except Exception as exc:  # a converter bug must not end the worker; the uploader gets a reason
-            log.exception("upload %d: conversion raised", upload_id)
+            upload_logger = upload_log(log, upload_id)
+            upload_logger.exception("conversion raised")
             return ConversionResult.failed(f"processor error: {type(exc).__name__}: {exc}")
         if result.ok:
-            log.info("upload %d: %s converted by %s, %d lines in %d ms", upload_id, job.header.name,
-                     result.converter, result.lines, result.duration_ms)
+            upload_log(log, upload_id).info("%s converted by %s, %d lines in %d ms", job.header.name,
+                                            result.converter, result.lines, result.duration_ms)
         else:
-            log.info("upload %d: %s not converted: %s", upload_id, job.header.name, result.error)
+            upload_log(log, upload_id).info("%s not converted: %s", job.header.name, result.error)
         return result
 
     def _deliver(self, job: Job, result: ConversionResult) -> None:
@@ -99,10 +101,10 @@ class Worker(threading.Thread):
                 self.converted += 1
                 return
             except (spread.error, OSError) as exc:
-                log.warning("upload %d: sending the result failed (%s)", job.envelope.upload_id, exc)
+                upload_log(log, job.envelope.upload_id).warning("sending the result failed (%s)", exc)
                 self._disconnect()
-        log.warning("upload %d: result not sent; the gateway will send the upload again",
-                    job.envelope.upload_id)
+        upload_log(log, job.envelope.upload_id).warning(
+            "result not sent; the gateway will send the upload again")
 
     def _send(self, mbox: spread.Mailbox, job: Job, result: ConversionResult) -> None:
         header = ResultHeader(result.ok, result.converter, job.header.size, job.header.sha256,

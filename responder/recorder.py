@@ -21,6 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from responder.errors import MalformedResult
 from responder.writer import Outcome, ResultWriter
 from spreadgate.collector import Completed
+from spreadgate.logs import upload_log
 from spreadgate.wire import ResultHeader
 
 log = logging.getLogger(__name__)
@@ -59,14 +60,14 @@ class Recorder(threading.Thread):
     def _record(self, item: Completed[ResultHeader]) -> None:
         upload_id, header = item.envelope.upload_id, item.header
         if item.error is not None:
-            log.warning("upload %d: result dropped: %s", upload_id, item.error)
+            upload_log(log, upload_id).warning("result dropped: %s", item.error)
         elif header.ok and not isinstance(header.text_sha256, str):
-            log.warning("upload %d: result dropped: its text has no sha256", upload_id)
+            upload_log(log, upload_id).warning("result dropped: its text has no sha256")
         else:
             try:
                 text, whole = self._read(item)
             except OSError as exc:
-                log.error("upload %d: result dropped: spooled text unreadable: %s", upload_id, exc)
+                upload_log(log, upload_id).error("result dropped: spooled text unreadable: %s", exc)
                 return
             self._write(upload_id, header, text, whole)
 
@@ -86,19 +87,19 @@ class Recorder(threading.Thread):
             try:
                 outcome = self.writer.apply(upload_id, header, text, whole=whole)
             except MalformedResult as exc:
-                log.warning("upload %d: result dropped: %s", upload_id, exc)
+                upload_log(log, upload_id).warning("result dropped: %s", exc)
                 return
             except UNAVAILABLE as exc:
                 if self.stop.is_set():
-                    log.error("upload %d: result not recorded, stopping: %s", upload_id, _reason(exc))
+                    upload_log(log, upload_id).error("result not recorded, stopping: %s", _reason(exc))
                     return
-                log.warning("upload %d: database unavailable (%s); retrying in %.1f s",
-                            upload_id, _reason(exc), delay)
+                upload_log(log, upload_id).warning("database unavailable (%s); retrying in %.1f s",
+                                                   _reason(exc), delay)
                 self.stop.wait(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
                 continue
             except DBAPIError as exc:
-                log.error("upload %d: the database refused the result: %s", upload_id, _reason(exc))
+                upload_log(log, upload_id).error("the database refused the result: %s", _reason(exc))
                 if substituted:
                     return
                 header, text, substituted = refused(header, exc), None, True
@@ -120,8 +121,8 @@ def _reason(exc: BaseException) -> str:
 
 def log_outcome(upload_id: int, header: ResultHeader, outcome: Outcome) -> None:
     if outcome is not Outcome.APPLIED:
-        log.info("upload %d: result ignored (%s)", upload_id, outcome.value)
+        upload_log(log, upload_id).info("result ignored (%s)", outcome.value)
     elif header.ok:
-        log.info("upload %d: processed, %d lines by %s", upload_id, header.lines or 0, header.converter)
+        upload_log(log, upload_id).info("processed, %d lines by %s", header.lines or 0, header.converter)
     else:
-        log.info("upload %d: failed: %s", upload_id, header.error)
+        upload_log(log, upload_id).info("failed: %s", header.error)

@@ -28,6 +28,7 @@ from responder.storable import (
     head_bytes,
     mysql_text_budget,
 )
+from spreadgate.logs import upload_log
 from spreadgate.models import FINAL_STATES, State, UploadedFile, utcnow
 from spreadgate.wire import ResultHeader
 
@@ -129,8 +130,8 @@ class ResultWriter:
             return fitted
         original = max(fitted.cut_from or 0, header.text_bytes)
         fitted = Fitted(fitted.text, original)
-        log.warning("upload %d: text of %d bytes cut to its first %d to fit the database",
-                    upload_id, original, len(fitted.text.encode("utf-8")))
+        upload_log(log, upload_id).warning("text of %d bytes cut to its first %d to fit the database",
+                                           original, len(fitted.text.encode("utf-8")))
         return fitted
 
     def _budget(self, session: Session) -> int | None:

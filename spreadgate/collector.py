@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from spreadgate.assembly import AssemblyError, StreamAssembler
+from spreadgate.logs import upload_log
 from spreadgate.wire import Envelope, FileHeader, Kind, ResultHeader, WireError
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class StreamCollector(Generic[H]):
         self._open[key] = (envelope, header, assembler)
         while len(self._open) > MAX_OPEN_STREAMS:
             old_key, (_, _, old) = self._open.popitem(last=False)
-            log.warning("upload %d: dropped an unfinished stream (too many open)", old_key[1])
+            upload_log(log, old_key[1]).warning("dropped an unfinished stream (too many open)")
             old.discard()
         return self._finish(key) if header.chunks == 0 else None
 
@@ -92,12 +93,12 @@ class StreamCollector(Generic[H]):
         key = (sender, envelope.upload_id, envelope.attempt)
         if key not in self._open:
             if key not in self._ignored:
-                log.debug("upload %d: chunk of an unknown stream ignored", envelope.upload_id)
+                upload_log(log, envelope.upload_id).debug("chunk of an unknown stream ignored")
             return None
         try:
             done = self._open[key][2].add(envelope)
         except AssemblyError as exc:
-            log.warning("upload %d: stream dropped: %s", envelope.upload_id, exc)
+            upload_log(log, envelope.upload_id).warning("stream dropped: %s", exc)
             self._open.pop(key)[2].discard()
             return None
         return self._finish(key) if done else None
@@ -112,7 +113,7 @@ class StreamCollector(Generic[H]):
 
     def _drop_older(self, sender: str, upload_id: int) -> None:
         for key in [k for k in self._open if k[0] == sender and k[1] == upload_id]:
-            log.info("upload %d: attempt %d superseded", upload_id, key[2])
+            upload_log(log, upload_id).info("attempt %d superseded", key[2])
             self._open.pop(key)[2].discard()
 
     def _ignore(self, key: Key) -> None:

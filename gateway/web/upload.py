@@ -9,6 +9,7 @@ from gateway.web.contract import Context, Intake
 from gateway.web.errors import BadRequest
 from gateway.web.form import FormReader, Received
 from gateway.web.respond import Response, json_response, redirect, wants_html
+from spreadgate.logs import upload_log
 
 log = logging.getLogger(__name__)
 
@@ -49,5 +50,5 @@ def _log_commit(upload_id: int | None, received: Received) -> None:
     if upload_id is None:
         log.info("form file %s stored, not forwarded (%d bytes)", received.share_path, received.size)
     else:
-        log.info("upload %d: %s received from the form (%d bytes, sha256 %s)",
-                 upload_id, received.share_path, received.size, received.sha256)
+        upload_log(log, upload_id).info("%s received from the form (%d bytes, sha256 %s)",
+                                        received.share_path, received.size, received.sha256)
