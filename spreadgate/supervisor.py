@@ -89,12 +89,11 @@ class Supervisor:
             spread_daemon=f"{self.spread_port}@127.0.0.1",
         )
         common = [sys.executable, "-m", "spreadgate"]
-        extra = ["--log-format", log_format, "--log-level", self.conf.log_level]
-        if config_file is not None:
-            extra += ["--config", str(config_file)]
+        logging_options = ["--log-format", log_format, "--log-level", self.conf.log_level]
+        extra = [*logging_options, *(["--config", str(config_file)] if config_file is not None else [])]
         where = ["--spread", self.conf.spread_daemon, "--data-dir", self.conf.gateway_data_dir,
                  "--db", self.conf.db_url]
-        self.daemon = Child("spreadd", [*common, "spreadd", "--host", "127.0.0.1",
+        self.daemon = Child("spreadd", [*common, "spreadd", *logging_options, "--host", "127.0.0.1",
                                         "--port", str(self.spread_port)])
         self.components = [
             Child(name, [*common, name, *extra, *where, *(["--listen", self.conf.gateway_listen]

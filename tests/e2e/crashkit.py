@@ -91,28 +91,32 @@ class Report:
 class Cluster:
     """The embedded daemon, a gateway, a responder and two processors, as separate processes."""
 
-    def __init__(self, run_dir: Path, retry_after_s: float = 4.0) -> None:
+    def __init__(self, run_dir: Path, retry_after_s: float = 4.0, db_url: str | None = None,
+                 log_format: str = "text") -> None:
         self.run_dir = run_dir
         self.data_dir = run_dir / "data"
         self.scratch = run_dir / "scratch"
         self.scratch.mkdir(parents=True)
         self.spread_port, self.http_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.http_port}"
-        self.db_url = f"sqlite:///{self.data_dir / 'spreadgate.db'}"
+        self.db_url = db_url or f"sqlite:///{self.data_dir / 'spreadgate.db'}"
         config = run_dir / "spreadgate.toml"
         config.write_text(f"[gateway]\nretry_after_s = {retry_after_s}\n"
                           f"[processor]\nwork_dir = \"{self.scratch}\"\ntimeout_s = 30.0\n")
         env = {**os.environ, "TMPDIR": str(self.scratch)}
         base = [sys.executable, "-m", "spreadgate"]
-        common = ["--config", str(config), "--spread", f"{self.spread_port}@127.0.0.1",
-                  "--data-dir", str(self.data_dir), "--db", self.db_url]
+        common = ["--config", str(config), "--log-format", log_format,
+                  "--spread", f"{self.spread_port}@127.0.0.1"]
+        stored = ["--data-dir", str(self.data_dir), "--db", self.db_url]
 
         def proc(name: str, argv: list[str]) -> Proc:
             return Proc(name, argv, run_dir / f"{name}.log", env)
 
-        self.daemon = proc("daemon", [*base, "spreadd", "--port", str(self.spread_port)])
-        self.gateway = proc("gateway", [*base, "gateway", *common, "--listen", f"127.0.0.1:{self.http_port}"])
-        self.responder = proc("responder", [*base, "responder", *common])
+        self.daemon = proc("daemon", [*base, "spreadd", "--log-format", log_format, "--port", str(self.spread_port)])
+        self.gateway = proc("gateway", [*base, "gateway", *common, *stored,
+                                        "--listen", f"127.0.0.1:{self.http_port}"])
+        self.responder = proc("responder", [*base, "responder", *common, *stored])
+        # A processor needs no database and no data folder, as on a host of its own.
         self.processors = [proc(f"processor{i}", [*base, "processor", *common]) for i in (1, 2)]
 
     @property
@@ -120,7 +124,9 @@ class Cluster:
         return [self.daemon, self.responder, *self.processors, self.gateway]
 
     def start(self) -> None:
-        db.migrate(db.make_engine(self.db_url))
+        engine = db.make_engine(self.db_url)
+        db.migrate(engine)
+        engine.dispose()
         for proc in self.procs:
             proc.start()
         deadline = time.monotonic() + 60
