@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -17,15 +18,23 @@ from spreadgate import logs, settings
 RET_OK = 0
 RET_CONFIG = 2
 RET_UNREACHABLE = 3
+RET_REFUSED = 4
+RET_CREDENTIALS = 5
 
 _COMPONENTS = {"gateway": "gateway.service", "processor": "processor.service", "responder": "responder.service"}
 
 
+class BadConfiguration(click.ClickException):
+    """The file, the ``SPREADGATE_…`` variables or the flags have problems; all are listed."""
+
+    exit_code = RET_CONFIG
+
+
 def _load(config: Path | None, **overrides: Any) -> settings.Settings:
     try:
-        return settings.load(config, overrides)
+        return settings.load(config, overrides, os.environ)
     except settings.ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise BadConfiguration(str(exc)) from exc
 
 
 def stop_on_signals() -> threading.Event:
@@ -36,10 +45,8 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
-def _common(func: Callable[..., Any]) -> Callable[..., Any]:
+def _log_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     help="TOML configuration file (see config/spreadgate.toml)."),
         click.option("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR."),
         click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
                      help="Plain lines or one JSON object per line."),
@@ -47,6 +54,11 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _common(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                        help="TOML configuration file (see config/spreadgate.toml).")(_log_options(func))
 
 
 def _spread_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -108,34 +120,119 @@ for _name in _COMPONENTS:
 @cli.command()
 @click.option("--host", default="127.0.0.1", help="Address to listen on [127.0.0.1].")
 @click.option("--port", type=int, default=4803, help="TCP port [4803].")
+@_log_options
 @click.argument("extra", nargs=-1, type=click.UNPROCESSED)
-def spreadd(host: str, port: int, extra: tuple[str, ...]) -> None:
+def spreadd(host: str, port: int, log_level: str | None, log_format: str, extra: tuple[str, ...]) -> None:
     """Run the embedded single-node Spread daemon (same as python -m spread.daemon)."""
     from spread import daemon
 
-    sys.exit(daemon.main(["--host", host, "--port", str(port), *extra]))
+    level = log_level or "INFO"
+    logs.setup(level, log_format, "spreadd")  # the daemon's own logging set-up then keeps this one
+    sys.exit(daemon.main(["--host", host, "--port", str(port), "--log-level", level, *extra]))
+
+
+def _client_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--url``, ``--user`` and ``--password`` of the commands that talk to a running gateway."""
+    options = [
+        click.option("--url", default="http://127.0.0.1:8080", envvar="SPREADGATE_URL", show_default=True,
+                     callback=_http_url, help="The gateway's address (or SPREADGATE_URL)."),
+        click.option("--user", envvar="SPREADGATE_USER", default=None,
+                     help="User name, when the gateway has users (or SPREADGATE_USER)."),
+        click.option("--password", envvar="SPREADGATE_PASSWORD", default=None,
+                     help="Password (or SPREADGATE_PASSWORD); asked for on a terminal when missing."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _http_url(_ctx: click.Context, _param: click.Parameter, url: str) -> str:
+    if not url.lower().startswith(("http://", "https://")):
+        raise click.BadParameter(f"{url!r} is not an http:// or https:// address, e.g. http://127.0.0.1:8080")
+    return url
+
+
+def _password(user: str | None, password: str | None) -> str | None:
+    if user and password is None and sys.stdin.isatty():
+        return str(click.prompt(f"Password for {user}", hide_input=True, err=True))
+    return password
 
 
 @cli.command()
-@click.option("--url", default="http://127.0.0.1:8080", envvar="SPREADGATE_URL", show_default=True,
-              help="The gateway's address (or SPREADGATE_URL).")
+@_client_options
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True,
               help="How many of the newest uploads to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print the uploads and the health report as JSON.")
-def status(url: str, limit: int, as_json: bool) -> None:
-    """Show the recent uploads and the connected processors of a running gateway."""
+def status(url: str, user: str | None, password: str | None, limit: int, as_json: bool) -> None:
+    """Show the recent uploads and the connected processors of a running gateway.
+
+    Exit status: 0, 3 when no gateway answers, 5 when it refuses the credentials.
+    """
     from spreadgate import status as report
 
     try:
-        sys.exit(report.run(url, limit, as_json, sys.stdout))
+        sys.exit(report.run(url, limit, as_json, sys.stdout, auth=(user, _password(user, password))))
+    except report.CredentialsRefused as exc:
+        raise CredentialsRefused(str(exc)) from exc
     except report.StatusError as exc:
         raise Unreachable(str(exc)) from exc
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@_client_options
+@click.option("--to", default="/", metavar="FOLDER", show_default=True,
+              help="Share folder to upload into; missing folders are created.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=4, show_default=True, help="PUTs at a time.")
+@click.option("--no-wait", is_flag=True, help="Only upload, and report the HTTP results.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
+              help="Seconds to wait for the results.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON, without progress bars.")
+def upload(paths: tuple[Path, ...], url: str, user: str | None, password: str | None, to: str, jobs: int,
+           no_wait: bool, timeout: float, as_json: bool) -> None:
+    """Upload files and folders (recursively) to a running gateway and wait until each is processed.
+
+    Prints one row per file: its share path, state, line count, converter and
+    the reason of a failure. Exit status: 0 when every file was processed, 1
+    when some failed, 3 when no gateway answers, 4 when the gateway refused a
+    write, 5 when it refused the credentials, 6 when results did not come in time.
+    """
+    from gateway.ignore import is_ignored
+    from spreadgate import gatewayhttp, uploadplan
+    from spreadgate import upload as uploading
+
+    options = uploading.Options(url, to=to, jobs=jobs, wait=not no_wait, timeout_s=timeout, user=user,
+                                password=_password(user, password), as_json=as_json)
+    try:
+        sys.exit(uploading.run(list(paths), options, is_ignored, sys.stdout, sys.stderr,
+                               show_bars=sys.stderr.isatty()))
+    except uploadplan.PlanError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except gatewayhttp.GatewayError as exc:
+        raise _refusal(str(exc), uploading.exit_status_for(exc)) from exc
 
 
 class Unreachable(click.ClickException):
     """``spreadgate status`` could not ask the gateway."""
 
     exit_code = RET_UNREACHABLE
+
+
+class WriteRefused(click.ClickException):
+    """The gateway refused a write (``spreadgate upload``)."""
+
+    exit_code = RET_REFUSED
+
+
+class CredentialsRefused(click.ClickException):
+    """The gateway refused the credentials, or asked for some."""
+
+    exit_code = RET_CREDENTIALS
+
+
+def _refusal(message: str, exit_code: int) -> click.ClickException:
+    kinds = {RET_REFUSED: WriteRefused, RET_CREDENTIALS: CredentialsRefused}
+    return kinds.get(exit_code, Unreachable)(message)
 
 
 def main(argv: list[str] | None = None) -> int:
