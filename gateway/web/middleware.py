@@ -36,11 +36,13 @@ DAV_AGENTS = ("microsoft-webdav-miniredir", "webdavfs", "microsoft office", "dav
 
 # (path pattern, ((method, handler), ...)); HEAD and OPTIONS are answered for every GET route.
 ROUTES: tuple[tuple[re.Pattern[str], tuple[tuple[str, Handler], ...]], ...] = (
-    (re.compile(r"/_/"), (("GET", lambda c, e, m: page.render_page(c)),)),
+    (re.compile(r"/_/"), (("GET", lambda c, e, m: page.render_page(c, e.get("QUERY_STRING", ""))),)),
     (re.compile(r"/_/static/([^/]+)"), (("GET", lambda c, e, m: page.static_file(m[1])),)),
     (re.compile(r"/_/upload"), (("POST", lambda c, e, m: handle_upload(c, e)),)),
     (re.compile(r"/_/api/uploads/?"),
      (("GET", lambda c, e, m: json_response(api.list_uploads(c, e.get("QUERY_STRING", "")))),)),
+    (re.compile(r"/_/api/search"),
+     (("GET", lambda c, e, m: json_response(api.search_uploads(c, e.get("QUERY_STRING", "")))),)),
     (re.compile(r"/_/api/uploads/(\d{1,18})"),
      (("GET", lambda c, e, m: json_response(api.upload_detail(c, int(m[1])))),)),
     (re.compile(r"/_/api/uploads/(\d{1,18})/text"),

@@ -1,10 +1,15 @@
-"""The upload page (``GET /_/``) and its static files, served from ``gateway/web/static``."""
+"""The upload page (``GET /_/``) and its static files, served from ``gateway/web/static``.
+
+The page is rendered with the newest uploads (``?name=`` filters them), so it works without
+JavaScript; ``static/app.js`` then keeps it current through the JSON API.
+"""
 
 from __future__ import annotations
 
 import html
 from importlib.resources import files
 from typing import Any
+from urllib.parse import urlencode
 
 from gateway.web import api
 from gateway.web.contract import Context
@@ -20,12 +25,13 @@ STATIC_TYPES = {
 COLUMNS = ("id", "path", "size", "state", "lines", "converter", "error", "received_at")
 
 
-def render_page(context: Context) -> Response:
-    """The form and the newest uploads, rendered on the server."""
+def render_page(context: Context, query_string: str) -> Response:
+    """The forms and the newest uploads whose name holds ``name``, rendered on the server."""
     template = _static("index.html").decode("utf-8")
-    uploads = api.list_uploads(context, f"limit={PAGE_ROWS}")["uploads"]
+    name = api.query_params(query_string).get("name", "")
+    uploads = api.list_uploads(context, urlencode({"limit": PAGE_ROWS, "name": name}))["uploads"]
     rows = "\n".join(_row(upload) for upload in uploads)
-    return html_response(template.replace("<!--rows-->", rows))
+    return html_response(template.replace("<!--name-->", html.escape(name)).replace("<!--rows-->", rows))
 
 
 def static_file(name: str) -> Response:
@@ -41,7 +47,8 @@ def _static(name: str) -> bytes:
 
 def _row(upload: dict[str, Any]) -> str:
     cells = "".join(f"<td>{html.escape(_cell(upload[column]))}</td>" for column in COLUMNS)
-    return f'<tr class="state-{html.escape(str(upload["state"]))}">{cells}</tr>'
+    text = f'<a href="api/uploads/{int(upload["id"])}/text">text</a>' if upload["state"] == "processed" else ""
+    return f'<tr class="state-{html.escape(str(upload["state"]))}">{cells}<td>{text}</td></tr>'
 
 
 def _cell(value: Any) -> str:

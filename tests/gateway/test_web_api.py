@@ -64,6 +64,20 @@ def test_the_listing_filters_on_the_exact_path_and_honours_the_limit(gateway: Ga
     assert api(gateway, "uploads", path="/nowhere").json() == {"uploads": []}
 
 
+def test_the_listing_filters_on_a_part_of_the_name_in_any_case(gateway: Gateway) -> None:
+    report, shouting = upload(gateway, "n", "Report 2024.doc", "REPORT_final.doc")
+    upload(gateway, "report", "minutes.doc")
+    literal, _ = upload(gateway, "n", "100%_done.doc", "100 xdone.doc")
+
+    def names(part: str) -> list[int]:
+        return [u["id"] for u in api(gateway, "uploads", name=part).json()["uploads"]]
+
+    assert names("report") == [shouting, report]
+    assert names("%_") == [literal]
+    assert names("'; DROP TABLE uploaded_files; --") == []
+    assert len(names("")) == 5
+
+
 def test_a_bad_limit_is_refused_with_400(gateway: Gateway) -> None:
     for limit in ("0", "-1", "many", "100000"):
         reply = api(gateway, "uploads", limit=limit)

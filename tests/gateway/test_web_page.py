@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import update
 
+from spreadgate.models import State, UploadedFile
 from tests.gateway import web_harness as harness
 from tests.gateway.web_harness import (
     Gateway,
@@ -45,6 +48,20 @@ def test_the_page_has_a_form_that_posts_files_and_a_folder_without_javascript(ga
     assert '<script src="static/app.js"></script>' in page
 
 
+def test_the_page_has_the_search_the_name_filter_the_text_view_and_the_processors(gateway: Gateway) -> None:
+    page = get(gateway, "/_/", **BROWSER).text
+    assert '<form id="search" method="get" action="api/search">' in page
+    assert '<input type="search" name="q" maxlength="200" required>' in page
+    assert '<form id="filter" method="get" action="">' in page
+    assert '<input type="search" name="name" value="">' in page
+    assert '<section id="text-view" hidden>' in page
+    assert '<p id="processors" role="status">' in page
+    script = get(gateway, "/_/static/app.js").text
+    for used in ("api/search", "api/uploads?", "/text", "healthz", "upload.onprogress", "XMLHttpRequest"):
+        assert used in script, used
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script
+
+
 def test_the_page_lists_recent_uploads_itself_with_names_escaped(gateway: Gateway) -> None:
     boundary = new_boundary()
     status, body = post_stream(gateway, form_parts(boundary, {}, [("<b>bold&.doc", [b"x"])]), boundary=boundary)
@@ -52,6 +69,26 @@ def test_the_page_lists_recent_uploads_itself_with_names_escaped(gateway: Gatewa
     page = get(gateway, "/_/", **BROWSER).text
     assert '<tr class="state-received"><td>1</td><td>/&lt;b&gt;bold&amp;.doc</td><td>1</td>' in page
     assert "<b>bold" not in page
+
+
+def test_the_page_filters_by_name_itself_and_links_processed_texts(gateway: Gateway) -> None:
+    boundary = new_boundary()
+    files = [("report.doc", [b"x"]), ("<img src=x onerror=alert(1)>'q.doc", [b"y"])]
+    status, body = post_stream(gateway, form_parts(boundary, {"folder": "f"}, files), boundary=boundary)
+    assert status == 201, body
+    with gateway.sessions.begin() as session:
+        session.execute(update(UploadedFile).where(UploadedFile.id == 1).values(
+            state=State.PROCESSED.value, text="t", lines=1, processed_at=dt.datetime(2024, 1, 1)))
+    page = get(gateway, "/_/", **BROWSER).text
+    assert '<td><a href="api/uploads/1/text">text</a></td></tr>' in page
+    assert "<td>/f/&lt;img src=x onerror=alert(1)&gt;&#x27;q.doc</td>" in page
+    assert "<img" not in page
+    filtered = get(gateway, "/_/?name=REPORT", **BROWSER).text
+    assert "<td>/f/report.doc</td>" in filtered and "alert" not in filtered
+    assert '<input type="search" name="name" value="REPORT">' in filtered
+    hostile = get(gateway, '/_/?name="><script>x', **BROWSER).text
+    assert 'value="&quot;&gt;&lt;script&gt;x"' in hostile
+    assert "<script>x" not in hostile
 
 
 def test_the_static_files_are_served_with_their_types(gateway: Gateway) -> None:

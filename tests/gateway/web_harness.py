@@ -1,4 +1,5 @@
-"""The real gateway for the web-page tests: its WsgiDAV app on cheroot, port 0, SQLite in tmp_path."""
+"""The real gateway for the web-page tests: its WsgiDAV app on cheroot, port 0, SQLite in tmp_path
+unless another database is given."""
 
 from __future__ import annotations
 
@@ -49,12 +50,12 @@ class Gateway:
         return sorted(p for place in places for p in place.rglob("*") if p.is_file())
 
 
-def start(tmp_path: Path, max_upload_mb: int = 0) -> Iterator[Gateway]:
+def start(tmp_path: Path, max_upload_mb: int = 0, database_url: str = "") -> Iterator[Gateway]:
     """The gateway as ``spreadgate gateway`` builds it, on port 0; its forwarder is never started."""
     data_dir = tmp_path / "var"
     data_dir.mkdir(parents=True, exist_ok=True)
     conf = settings.load(overrides={"gateway_data_dir": str(data_dir), "gateway_listen": "127.0.0.1:0",
-                                    "gateway_max_upload_mb": max_upload_mb})
+                                    "gateway_max_upload_mb": max_upload_mb, "database_url": database_url})
     server, _forwarder = service.build(conf)
     context = server.wsgi_app.config["spreadgate"]
     server.prepare()
@@ -66,6 +67,7 @@ def start(tmp_path: Path, max_upload_mb: int = 0) -> Iterator[Gateway]:
     finally:
         server.stop()
         thread.join(DEADLINE_S)
+        context.sessions.kw["bind"].dispose()
 
 
 def form_parts(boundary: str, fields: dict[str, str], files: Sequence[tuple[str, Iterable[bytes]]]
