@@ -4,7 +4,8 @@ Run as a child process through :mod:`processor.sandbox`, so a hostile file
 (an XML bomb, a zip that expands without bound, a parser bug) meets the same
 time, memory and output limits as any external converter.  XML is parsed
 incrementally with defusedxml (no entities, no external references), and
-each zip member is read only up to ``MAX_MEMBER_BYTES``.
+each zip member is read only up to ``MAX_MEMBER_BYTES``; a run of spaces counts for at most
+``MAX_SPACES``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from defusedxml.ElementTree import iterparse  # type: ignore[import-untyped]
 
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, above which a zip member is a bomb
+# An OpenDocument <text:s text:c="N"/> stands for N spaces; a hostile N (10**12) would make one
+# element a bomb, so each counts for at most this many.
+MAX_SPACES = 1000
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 WML = "{http://schemas.microsoft.com/office/word/2003/wordml}"
@@ -63,7 +67,7 @@ def _odt_text(element: object) -> Iterator[str]:
     for child in node:  # type: ignore[attr-defined]
         tag = child.tag
         if tag == f"{TEXT}s":
-            yield " " * int(child.get(f"{TEXT}c", "1"))
+            yield " " * min(int(child.get(f"{TEXT}c", "1")), MAX_SPACES)
         elif tag == f"{TEXT}tab":
             yield "\t"
         elif tag == f"{TEXT}line-break":
@@ -108,7 +112,10 @@ def main(argv: list[str]) -> int:
         for line in paragraphs(kind, path):
             out.write(line + "\n")
     except (Refused, zipfile.BadZipFile, KeyError, SyntaxError, ValueError) as exc:
-        print(f"{kind}: {exc}", file=sys.stderr)
+        print(exc, file=sys.stderr)  # the sandbox puts the converter's name in front
+        return 1
+    except MemoryError:
+        print("the document needs more memory than a conversion may use", file=sys.stderr)
         return 1
     return 0
 

@@ -131,11 +131,12 @@ def connect(
     try:
         hs = _handshake(sock, name, priority, bool(membership))
         sock.settimeout(None)
+        box = Mailbox(sock, hs.private_group, max_message, hs.leftover)
     except (SpreadError, OSError):
         sock.close()
         raise
     log.debug("connected to %s as %s", daemon, hs.private_group)
-    return Mailbox(sock, hs.private_group, max_message, hs.leftover)
+    return box
 
 
 def version() -> tuple[int, int, int]:

@@ -24,6 +24,8 @@ MEMB_HEAD_LE = struct.Struct(
     "<IIIIII"
 )  # gid(3), num_vs_sets, local offset, first set count
 _ZERO_SLOT = bytes(NAME_SIZE)
+# the most a membership frame may hold: members and body (§7.2), far above any real group
+MAX_MEMBERSHIP_FRAME = 16 * 1024 * 1024
 _ALLOWED_NAME_BYTES = frozenset(range(0x24, 0x7F))
 
 
@@ -256,11 +258,34 @@ def join_slots(names: Iterable[str | bytes]) -> bytes:
     return b"".join(pad_name(n) for n in names)
 
 
+def oversized(h: Header) -> str:
+    """Why a header announces more than any daemon sends, or "" (§1, §9).
+
+    A data or reject frame carries at most 100 groups and 144,000 bytes; a membership
+    frame lists members, so it is bounded in bytes only. Refusing such a header at once
+    keeps a hostile peer from making the decoder wait for, and buffer, gigabytes.
+    """
+    size = NAME_SIZE * h.num_groups + h.data_len
+    if c.is_membership_mess(h.type):
+        if size > MAX_MEMBERSHIP_FRAME:
+            return (
+                f"membership frame of {size} bytes exceeds {MAX_MEMBERSHIP_FRAME}"
+            )
+        return ""
+    if h.num_groups > c.MAX_GROUPS_PER_MESSAGE:
+        return f"num_groups {h.num_groups} exceeds {c.MAX_GROUPS_PER_MESSAGE}"
+    if h.data_len > c.MAX_MESSAGE_BODY_LEN:
+        return f"data_len {h.data_len} exceeds {c.MAX_MESSAGE_BODY_LEN}"
+    return ""
+
+
 class FrameDecoder:
     """Incremental decoder: feed stream bytes, get complete frames (§4.1).
 
     ``from_daemon`` selects the daemon → client direction, where REJECT_MESS frames carry a
     4-byte old_type before the groups (§7.7). The decoder never blocks and keeps partial frames.
+    A header with negative or oversized counts raises IllegalMessage (after the frames before
+    it are returned), and so does every later ``feed``: the stream cannot be resynchronised.
     """
 
     def __init__(self, from_daemon: bool = True, host_little: bool = True) -> None:
@@ -268,6 +293,7 @@ class FrameDecoder:
         self._from_daemon = from_daemon
         self._host_little = host_little
         self._names: dict[bytes, str] = {}
+        self.error: IllegalMessage | None = None  # a malformed header: nothing after it is decoded
 
     def _name(self, slot: bytes | bytearray) -> str:
         """``unpad`` with a small cache: the same senders and groups recur on a stream."""
@@ -291,16 +317,24 @@ class FrameDecoder:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Frame]:
         """Append ``data`` and return every frame now complete, in order."""
+        if self.error is not None:
+            raise self.error
         buf = self._buf
         buf += data
         frames: list[Frame] = []
         off, n = 0, len(buf)
         while n - off >= c.HEADER_SIZE:
             h = decode_header(buf, off)
-            if h.num_groups < 0 or h.data_len < 0:
-                raise IllegalMessage(
-                    None, f"negative num_groups {h.num_groups} or data_len {h.data_len}"
-                )
+            problem = (
+                f"negative num_groups {h.num_groups} or data_len {h.data_len}"
+                if h.num_groups < 0 or h.data_len < 0
+                else oversized(h)
+            )
+            if problem:
+                self.error = IllegalMessage(None, problem)
+                if not frames:
+                    raise self.error
+                break  # the frames before it are good; the next feed raises
             extra = 4 if self._from_daemon and h.type & c.REJECT_MESS else 0
             gpos = off + c.HEADER_SIZE + extra
             dpos = gpos + NAME_SIZE * h.num_groups

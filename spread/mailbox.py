@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Self
+from typing import NoReturn, Self
 
 from spread import constants as c
 from spread.codec import (
@@ -28,6 +28,7 @@ from spread.codec import (
 from spread.errors import (
     ConnectionClosed,
     IllegalGroup,
+    IllegalMessage,
     IllegalService,
     IllegalSession,
     MessageTooLong,
@@ -67,7 +68,11 @@ class Mailbox:
         self._send_lock = threading.Lock()
         self._recv_lock = threading.Lock()
         self._decoder = FrameDecoder(from_daemon=True)
-        self._pending: deque[Frame] = deque(self._decoder.feed(leftover))
+        try:
+            frames = self._decoder.feed(leftover)
+        except IllegalMessage:
+            frames = []  # the decoder keeps the error: the first receive() reports it
+        self._pending: deque[Frame] = deque(frames)
         self._scratch = bytearray(RECV_CHUNK)
         self._slots: dict[str | bytes, bytes] = {}
         self._closed = False
@@ -106,6 +111,8 @@ class Mailbox:
         return from_frame(frame)
 
     def _fill(self, deadline: float | None) -> None:
+        if self._decoder.error is not None:  # found behind frames already delivered
+            self._broken_stream(self._decoder.error)
         if deadline is not None:
             remaining = max(0.0, deadline - time.monotonic())
             if not select.select([self._sock], [], [], remaining)[0]:
@@ -121,7 +128,15 @@ class Mailbox:
                 raise IllegalSession(None, "receive() called on closed mbox")
             raise self._fail("the daemon closed the connection")
         with memoryview(self._scratch) as mv:
-            self._pending.extend(self._decoder.feed(mv[:n]))
+            try:
+                self._pending.extend(self._decoder.feed(mv[:n]))
+            except IllegalMessage as exc:
+                self._broken_stream(exc)
+
+    def _broken_stream(self, exc: IllegalMessage) -> NoReturn:
+        # the stream cannot be resynchronised: every later call says the session is broken
+        self._fail(exc.text)
+        raise IllegalMessage(None, f"malformed frame from the daemon: {exc.text}") from exc
 
     def __iter__(self) -> Iterator[Message]:
         """Yield messages until this mailbox is disconnected; a daemon failure raises."""

@@ -56,11 +56,16 @@ def wait_for_members(mbox: spread.Mailbox, group: str, count: int) -> None:
     raise AssertionError(f"{group} never had {count} members")
 
 
-def send_file(mbox: spread.Mailbox, upload_id: int, data: bytes, name: str = "doc.doc",
-              attempt: int = 1) -> None:
+def file_stream(upload_id: int, data: bytes, name: str = "doc.doc", attempt: int = 1) -> Iterator[Envelope]:
+    """The messages a gateway sends for ``data``: the file header, then its chunks."""
     header = FileHeader(f"/{name}", name, "application/msword", len(data),
                         hashlib.sha256(data).hexdigest(), chunk_count(len(data)))
-    for env in stream(Kind.FILE, Kind.FILE_CHUNK, upload_id, attempt, header, io.BytesIO(data)):
+    return stream(Kind.FILE, Kind.FILE_CHUNK, upload_id, attempt, header, io.BytesIO(data))
+
+
+def send_file(mbox: spread.Mailbox, upload_id: int, data: bytes, name: str = "doc.doc",
+              attempt: int = 1) -> None:
+    for env in file_stream(upload_id, data, name, attempt):
         mbox.multicast(spread.AGREED_MESS, UPLOAD_GROUP, env.encode(), int(env.kind))
 
 

@@ -9,7 +9,9 @@ from collections.abc import Callable
 import pytest
 
 import spread
+from spread import codec
 from spread.codec import Frame, FrameDecoder
+from spread.daemon import Daemon
 
 WAIT = 5.0  # seconds: every wait in these tests has a deadline
 
@@ -72,14 +74,20 @@ def read_exact(sock: socket.socket, n: int) -> bytes:
     return out
 
 
-def read_until_closed(sock: socket.socket) -> bytes:
-    """Everything until EOF (or a reset), within the socket's timeout."""
+def read_until_closed(sock: socket.socket, quiet: float | None = None) -> bytes:
+    """Everything until EOF (or a reset), within the socket's timeout: a socket the daemon keeps open
+    fails the test with TimeoutError. With ``quiet``, stop instead after that many seconds of silence."""
     out = b""
+    if quiet is not None:
+        sock.settimeout(quiet)
     try:
         while chunk := sock.recv(4096):
             out += chunk
     except ConnectionResetError:
         pass
+    except TimeoutError:
+        if quiet is None:
+            raise
     return out
 
 
@@ -96,6 +104,16 @@ def raw_session(
     head = read_exact(sock, 5)
     assert head[:4] == b"\x01\x04\x04\x00", head
     return sock, read_exact(sock, head[4]).decode()
+
+
+def watcher_and_victim(d: Daemon, name: str) -> tuple[spread.Mailbox, socket.socket, str]:
+    """A watcher in group g, and a raw session that joined g too (so the watcher sees it leave)."""
+    watcher = spread.connect(d.address, "watcher")
+    watcher.join("g")
+    sock, pg = raw_session(d.port, name)
+    sock.sendall(codec.encode_message(spread.JOIN_MESS, codec.pad_name(pg), [codec.pad_name("g")], 0, b""))
+    wait_for(watcher, lambda m: isinstance(m, spread.MembershipMessage) and pg in m.members)
+    return watcher, sock, pg
 
 
 class FrameReader:

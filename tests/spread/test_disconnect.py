@@ -13,27 +13,16 @@ import spread
 from spread import codec
 from spread.daemon import Daemon
 
-from .helpers import WAIT, is_disconnect_of, raw_session, read_until_closed, wait_for
+from .helpers import (
+    WAIT,
+    is_disconnect_of,
+    raw_session,
+    read_until_closed,
+    wait_for,
+    watcher_and_victim,
+)
 
 MARK = 0x80000080
-
-
-def watcher_and_victim(
-    d: Daemon, name: str
-) -> tuple[spread.Mailbox, socket.socket, str]:
-    """A watcher in group g and a raw session that joined g too."""
-    watcher = spread.connect(d.address, "watcher")
-    watcher.join("g")
-    sock, pg = raw_session(d.port, name)
-    sock.sendall(
-        codec.encode_message(
-            spread.JOIN_MESS, codec.pad_name(pg), [codec.pad_name("g")], 0, b""
-        )
-    )
-    wait_for(
-        watcher, lambda m: isinstance(m, spread.MembershipMessage) and pg in m.members
-    )
-    return watcher, sock, pg
 
 
 def header(t: int, sender: str, ng: int = 1, hint: int = MARK, dlen: int = 0) -> bytes:
@@ -85,6 +74,18 @@ VIOLATIONS: list[tuple[str, Callable[[str], bytes]]] = [
         "a GROUPS_MESS",
         lambda pg: header(spread.GROUPS_MESS | MARK, pg) + codec.pad_name("g"),
     ),
+    # headers announcing more than a message may hold: refused before any body is awaited
+    ("data_len 2**31-1, header only", lambda pg: header(spread.AGREED_MESS | MARK, pg, dlen=2**31 - 1)),
+    ("num_groups 2**31-1", lambda pg: header(spread.AGREED_MESS | MARK, pg, ng=2**31 - 1)),
+    ("one byte over the body limit, header only",
+     lambda pg: header(spread.AGREED_MESS | MARK, pg, ng=0, dlen=143953)),
+    ("100 groups and a body that together exceed the limit",
+     lambda pg: header(spread.AGREED_MESS | MARK, pg, ng=100, dlen=140753)),
+    ("a join announcing 5000 groups", lambda pg: header(spread.JOIN_MESS | MARK, pg, ng=5000)),
+    ("a big-endian header with a huge length",
+     lambda pg: codec.HEADER_BE.pack(spread.AGREED_MESS, codec.pad_name(pg), 1, 0x80, 10**9)),
+    ("48 bytes of 0xff", lambda pg: b"\xff" * 48),
+    ("an HTTP request", lambda pg: b"GET / HTTP/1.1\r\nHost: spread\r\n\r\n" + bytes(20)),
 ]
 
 
@@ -100,6 +101,9 @@ def test_a_protocol_violation_kills_the_session_and_others_see_a_disconnect(
         msg = wait_for(watcher, is_disconnect_of(pg))
         assert msg.members == ("#watcher#localhost",)  # type: ignore[union-attr]
         read_until_closed(sock)  # raises TimeoutError unless the daemon closed
+        watcher.multicast(spread.AGREED_MESS, "g", b"still served")  # the other session goes on
+        got = wait_for(watcher, lambda m: isinstance(m, spread.RegularMessage))
+        assert got.message == b"still served"  # type: ignore[union-attr]
 
 
 def test_a_kill_message_ends_the_session_quietly(daemon: Daemon) -> None:
