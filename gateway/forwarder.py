@@ -17,13 +17,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import spread
 from gateway.blobs import BlobStore
 from gateway.drain import Drain
 from spreadgate import link
+from spreadgate.logs import upload_log
 from spreadgate.models import State, UploadedFile, utcnow
 from spreadgate.wire import (
     UPLOAD_GROUP,
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 
 POLL_S = 1.0
 BATCH = 50
+# States in which an upload still waits for a result.
+UNANSWERED = (State.RECEIVED.value, State.SENT.value)
 SENDER_ROLE = "g"
 DRAIN_JOIN_S = 5.0
 WATCHER_ROLE = "w"
@@ -141,20 +144,31 @@ class Forwarder(threading.Thread):
         mbox = self._mailbox()
         if mbox is None:
             return 0
-        for row in rows:
-            self._forward(mbox, row)
+        sent: list[tuple[int, int]] = []
+        try:
+            for row in rows:
+                if self._forward(mbox, row):
+                    sent.append((row.id, row.attempts + 1))
+        finally:
+            # Marked once the batch is out (or the daemon is lost): a crash before this sends
+            # them again, which the responder and the processors take as a newer attempt.
+            self._mark_sent(sent)
         return len(rows)
 
-    def _forward(self, mbox: spread.Mailbox, row: UploadedFile) -> None:
+    def _forward(self, mbox: spread.Mailbox, row: UploadedFile) -> bool:
+        """Send one upload's bytes; False when they are missing (the row is marked failed)."""
         blob = self.blobs.path_for(row.sha256)
         attempt = row.attempts + 1
         try:
             source = blob.open("rb")
         except FileNotFoundError:
-            log.error("upload %d: stored bytes missing at %s", row.id, blob)
-            self._mark(row.id, state=State.FAILED.value, error="stored bytes missing",
-                       processed_at=utcnow())
-            return
+            upload_log(log, row.id).error("stored bytes missing at %s", blob)
+            with self.sessions.begin() as session:
+                session.execute(update(UploadedFile)
+                                .where(UploadedFile.id == row.id, UploadedFile.state.in_(UNANSWERED))
+                                .values(state=State.FAILED.value, error="stored bytes missing",
+                                        processed_at=utcnow(), updated_at=utcnow()))
+            return False
         header = FileHeader(row.path, row.name, row.content_type, row.size, row.sha256,
                             chunk_count(row.size))
         groups = self.groups_for(row.path)
@@ -163,19 +177,28 @@ class Forwarder(threading.Thread):
                 # One message to several groups (fan-out): each member gets one copy.
                 mbox.multigroup_multicast(spread.AGREED_MESS, groups, envelope.encode(),
                                           int(envelope.kind))
-        self._mark(row.id, state=State.SENT.value, attempts=attempt, sent_at=utcnow())
         self.sent += 1
         if attempt > 1:
             self.resent += 1
-        log.info("upload %d: sent (attempt %d, %d bytes)", row.id, attempt, row.size)
+        upload_log(log, row.id).info("sent (attempt %d, %d bytes)", attempt, row.size)
+        return True
 
-    def _mark(self, upload_id: int, **values: object) -> None:
-        """Update a row unless the responder has already given it a final state."""
+    def _mark_sent(self, sent: list[tuple[int, int]]) -> None:
+        """Mark uploads sent, in one transaction, unless the responder has already given one a
+        final state."""
+        if not sent:
+            return
+        table = cast(Table, UploadedFile.__table__)
+        now = utcnow()
+        statement = (update(table)
+                     .where(table.c.id == bindparam("upload_id"),
+                            # not IN: an expanding parameter cannot be sent with executemany
+                            or_(*(table.c.state == state for state in UNANSWERED)))
+                     .values(state=State.SENT.value, attempts=bindparam("attempt"), sent_at=now,
+                             updated_at=now))
         with self.sessions.begin() as session:
-            session.execute(update(UploadedFile)
-                            .where(UploadedFile.id == upload_id,
-                                   UploadedFile.state.in_((State.RECEIVED.value, State.SENT.value)))
-                            .values(updated_at=utcnow(), **values))
+            session.connection().execute(statement, [{"upload_id": upload_id, "attempt": attempt}
+                                                     for upload_id, attempt in sent])
 
     def _mailbox(self) -> spread.Mailbox | None:
         if self._mbox is None:

@@ -16,16 +16,18 @@ import mimetypes
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.blobs import BlobStore, fsync_dir
+from gateway.blobs import BlobStore
 from gateway.debounce import Written
+from gateway.groupsync import FolderSync
 from gateway.ignore import is_ignored
+from spreadgate.logs import upload_log
 from spreadgate.models import State, UploadedFile, utcnow
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,9 @@ EMPTY_ERROR = "empty file: nothing to convert"
 # after the whole body has been received; checking first gives the client a 400 with the reason.
 NAME_MAX = 255
 PATH_MAX = 4096
-
-
+# Paths per query when looking up what was last recorded for them (well under every engine's
+# limit on bound parameters).
+LOOKUP_BATCH = 500
 
 
 class Intake:
@@ -50,6 +53,7 @@ class Intake:
         self.share = (data_dir / "share").resolve()
         self.share.mkdir(parents=True, exist_ok=True)
         self.blobs = BlobStore(data_dir.resolve() / "blobs")
+        self.folders = FolderSync()
         self.sessions = sessions
         self.on_commit = on_commit
         # The debouncer's entry point; without one, every document is recorded at once.
@@ -103,13 +107,34 @@ class Intake:
         except BaseException:
             self.discard(temp_path)
             raise
-        fsync_dir(target.parent)
+        self.folders.sync(target.parent)
         if debounced:
             return None
         return self._record(share_path, target, size, sha256, content_type, explicit)
 
-    def settle(self, share_path: str, written: Written | None) -> int | None:
-        """Record what is at ``share_path`` now, if it is a new, non-empty document (D3, D4, D8)."""
+    def settle(self, candidates: Sequence[tuple[str, Written | None]]) -> set[str]:
+        """Record what is at each path now, if it is a new, non-empty document (D3, D4, D8).
+
+        The rows are inserted in one transaction, whose failure is raised (nothing is
+        recorded then).  Returns the paths whose files could not be read; each is logged.
+        """
+        paths = [path for path, _ in candidates]
+        known = self.last_sha256s(paths)
+        rows: list[UploadedFile] = []
+        unreadable: set[str] = set()
+        for share_path, written in candidates:
+            try:
+                row = self._settle_one(share_path, written, known.get(share_path))
+            except OSError:
+                log.exception("%s: settling failed; it stays pending and is tried again", share_path)
+                unreadable.add(share_path)
+            else:
+                if row is not None:
+                    rows.append(row)
+        self._insert(rows)
+        return unreadable
+
+    def _settle_one(self, share_path: str, written: Written | None, last: str | None) -> UploadedFile | None:
         try:
             target = self.resolve(share_path)
         except ValueError:
@@ -125,30 +150,33 @@ class Intake:
         except FileNotFoundError:
             return None
         try:
-            return self._settle_snapshot(share_path, target.name, snapshot, written)
+            stat = snapshot.stat()
+            if stat.st_size == 0:
+                log.debug("%s settled empty: a placeholder, not forwarded", share_path)
+                return None
+            known = written is not None and (written.inode, written.size) == (stat.st_ino, stat.st_size)
+            sha256 = written.sha256 if known and written else hash_file(snapshot)
+            content_type = written.content_type if known and written else guess_type(target.name)
+            if sha256 == last:
+                log.info("%s settled with the content already forwarded for it; not sent again", share_path)
+                return None
+            self.blobs.keep(snapshot, sha256)
+            return _row(share_path, target.name, stat.st_size, sha256, content_type)
         finally:
             snapshot.unlink(missing_ok=True)
 
-    def _settle_snapshot(self, share_path: str, name: str, snapshot: Path,
-                         written: Written | None) -> int | None:
-        stat = snapshot.stat()
-        if stat.st_size == 0:
-            log.debug("%s settled empty: a placeholder, not forwarded", share_path)
-            return None
-        known = written is not None and (written.inode, written.size) == (stat.st_ino, stat.st_size)
-        sha256 = written.sha256 if known and written else hash_file(snapshot)
-        content_type = written.content_type if known and written else guess_type(name)
-        if sha256 == self.last_sha256(share_path):
-            log.info("%s settled with the content already forwarded for it; not sent again", share_path)
-            return None
-        self.blobs.keep(snapshot, sha256)
-        return self._insert(share_path, name, stat.st_size, sha256, content_type)
-
-    def last_sha256(self, share_path: str) -> str | None:
-        """The sha256 of the newest upload recorded for the path (debounce rule D8)."""
+    def last_sha256s(self, share_paths: Sequence[str]) -> dict[str, str]:
+        """The sha256 of the newest upload recorded for each path that has one (debounce rule D8)."""
+        found: dict[str, str] = {}
         with self.sessions() as session:
-            return session.scalars(select(UploadedFile.sha256).where(UploadedFile.path == share_path)
-                                   .order_by(UploadedFile.id.desc()).limit(1)).first()
+            for first in range(0, len(share_paths), LOOKUP_BATCH):
+                chunk = share_paths[first:first + LOOKUP_BATCH]
+                newest = (select(func.max(UploadedFile.id)).where(UploadedFile.path.in_(chunk))
+                          .group_by(UploadedFile.path))
+                rows = session.execute(select(UploadedFile.path, UploadedFile.sha256)
+                                       .where(UploadedFile.id.in_(newest)))
+                found.update((path, sha256) for path, sha256 in rows)
+        return found
 
     def _record(self, share_path: str, target: Path, size: int, sha256: str,
                 content_type: str, explicit: bool) -> int | None:
@@ -161,19 +189,28 @@ class Intake:
             return None
         if size:
             self.blobs.keep(target, sha256)
-        return self._insert(share_path, target.name, size, sha256, content_type)
-
-    def _insert(self, share_path: str, name: str, size: int, sha256: str, content_type: str) -> int:
-        row = UploadedFile(path=share_path, name=name, content_type=content_type or
-                           "application/octet-stream", size=size, sha256=sha256)
-        if size == 0:
-            row.state, row.error, row.processed_at = State.FAILED.value, EMPTY_ERROR, utcnow()
-        with self.sessions.begin() as session:
-            session.add(row)
-        log.info("upload %d: %s recorded (%d bytes, sha256 %s)", row.id, share_path, size, sha256)
-        if size:
-            self.on_commit()
+        row = _row(share_path, target.name, size, sha256, content_type)
+        self._insert([row])
         return row.id
+
+    def _insert(self, rows: list[UploadedFile]) -> None:
+        """Record ``rows`` in one transaction, then wake the forwarder."""
+        if not rows:
+            return
+        with self.sessions.begin() as session:
+            session.add_all(rows)
+        for row in rows:
+            upload_log(log, row.id).info("%s recorded (%d bytes, sha256 %s)", row.path, row.size, row.sha256)
+        if any(row.size for row in rows):
+            self.on_commit()
+
+
+def _row(share_path: str, name: str, size: int, sha256: str, content_type: str) -> UploadedFile:
+    row = UploadedFile(path=share_path, name=name, content_type=content_type or "application/octet-stream",
+                       size=size, sha256=sha256)
+    if size == 0:
+        row.state, row.error, row.processed_at = State.FAILED.value, EMPTY_ERROR, utcnow()
+    return row
 
 
 def hash_file(path: Path) -> str:

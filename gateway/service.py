@@ -64,6 +64,7 @@ class Gateway:
         """Close the lock and property stores (all that is open before :meth:`start`)."""
         self.lock_storage.close()
         self.properties._close()
+        self.settler.debouncer.journal.close()
 
 
 def assemble(settings: Settings) -> Gateway:
@@ -79,7 +80,7 @@ def assemble(settings: Settings) -> Gateway:
     intake.on_commit = forwarder.wake
     state = settings.data_dir / "state"
     pending = PendingFile(state / "pending.jsonl")
-    debouncer = Debouncer(settings.gateway_quiet_period_s, persist=pending.save)
+    debouncer = Debouncer(settings.gateway_quiet_period_s, journal=pending)
     debouncer.restore(pending.load())
     settler = Settler(debouncer, intake.settle)
     debouncer.wake = settler.wake

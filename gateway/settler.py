@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from gateway.debounce import Debouncer, Written
+from gateway.debounce import Candidate, Debouncer, Written
 
 log = logging.getLogger(__name__)
 
 # Longest sleep between looks at the clock; a change wakes the thread sooner.
 IDLE_S = 1.0
+# Candidates recorded in one database transaction.
+BATCH = 256
 
 
 class Settler(threading.Thread):
-    """Hands each due candidate to ``settle(path, written)``; a failure is retried later."""
+    """Hands the due candidates to ``settle([(path, written), …])``, up to :data:`BATCH` at a time;
+    ``settle`` returns the paths it could not settle, and those (or all, if it raises) are
+    tried again after another quiet period."""
 
-    def __init__(self, debouncer: Debouncer, settle: Callable[[str, Written | None], object]) -> None:
+    def __init__(self, debouncer: Debouncer,
+                 settle: Callable[[Sequence[tuple[str, Written | None]]], set[str]]) -> None:
         super().__init__(name="settler", daemon=True)
         self.debouncer = debouncer
         self.settle = settle
@@ -34,17 +39,24 @@ class Settler(threading.Thread):
     def run(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
-            for candidate in self.debouncer.due():
+            due = self.debouncer.due()
+            for first in range(0, len(due), BATCH):
                 if self._stopping.is_set():
-                    return
-                try:
-                    self.settle(candidate.path, candidate.written)
-                except Exception:
-                    log.exception("%s: settling failed; it stays pending and is tried again", candidate.path)
-                    self.debouncer.postpone(candidate)
-                else:
-                    self.debouncer.settled(candidate)
+                    break
+                self._settle(due[first:first + BATCH])
             self._wake.wait(self._sleep())
+
+    def _settle(self, candidates: list[Candidate]) -> None:
+        try:
+            unreadable = self.settle([(c.path, c.written) for c in candidates])
+        except Exception:
+            log.exception("settling %d candidate(s) failed; they stay pending and are tried again",
+                          len(candidates))
+            unreadable = {c.path for c in candidates}
+        for candidate in candidates:
+            if candidate.path in unreadable:
+                self.debouncer.postpone(candidate)
+        self.debouncer.settled([c for c in candidates if c.path not in unreadable])
 
     def _sleep(self) -> float:
         due = self.debouncer.next_due()

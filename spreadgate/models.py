@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -40,6 +40,8 @@ class UploadedFile(Base):
     """One accepted upload: its bytes' identity, and what conversion made of it."""
 
     __tablename__ = "uploaded_files"
+    # Settling looks up the newest upload of a path (migration 0003: MySQL keys hold 255 characters).
+    __table_args__ = (Index("ix_uploaded_files_path", "path", mysql_length=255),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     path: Mapped[str] = mapped_column(String(1024))

@@ -150,7 +150,7 @@ def test_a_candidate_replaced_while_settling_stays_pending(deb: Debouncer, clock
     clock.now += T
     [old] = deb.due()
     deb.written("/r.doc", written("2" * 64))
-    deb.settled(old)
+    deb.settled([old])
     assert deb.pending["/r.doc"].written == written("2" * 64)
 
 
@@ -166,7 +166,7 @@ def test_a_failed_settle_is_tried_again_after_another_quiet_period(deb: Debounce
 
 def test_every_change_is_persisted_and_restored_with_a_fresh_quiet_period(tmp_path: Path, clock: Clock) -> None:
     store = PendingFile(tmp_path / "state" / "pending.jsonl")
-    first = Debouncer(T, clock=clock, persist=store.save)
+    first = Debouncer(T, clock=clock, journal=store)
     first.written("/ü dir/r.doc", written())
     first.event("LOCK", "/p.pdf", None, 201)
     first.written("/gone.doc", written())
@@ -179,16 +179,21 @@ def test_every_change_is_persisted_and_restored_with_a_fresh_quiet_period(tmp_pa
 
 def test_a_journal_line_cut_short_by_a_crash_is_skipped_and_the_rest_recovered(tmp_path: Path) -> None:
     store = PendingFile(tmp_path / "pending.jsonl")
-    store.save({"/a.doc": written(), "/b.doc": None})
+    store.sync(store.append({"/a.doc": written(), "/b.doc": None}))
+    store.close()
     with (tmp_path / "pending.jsonl").open("a") as journal:
         journal.write('{"path": "/c.doc", "writ')
-    assert PendingFile(tmp_path / "pending.jsonl").load() == {"/a.doc": written(), "/b.doc": None}
+    reopened = PendingFile(tmp_path / "pending.jsonl")
+    assert reopened.load() == {"/a.doc": written(), "/b.doc": None}
+    # The next line starts on a line of its own, not glued to the cut-short one.
+    reopened.sync(reopened.append({"/d.doc": None}, ["/a.doc"]))
+    assert PendingFile(tmp_path / "pending.jsonl").load() == {"/b.doc": None, "/d.doc": None}
 
 
 def test_the_journal_is_compacted_once_it_outgrows_the_pending_entries(tmp_path: Path) -> None:
     store = PendingFile(tmp_path / "pending.jsonl")
     for n in range(1000):
-        store.save({f"/{n}.doc": written()})
+        store.append({f"/{n}.doc": written()}, [f"/{n - 1}.doc"])
     assert len((tmp_path / "pending.jsonl").read_text().splitlines()) <= 400
     assert PendingFile(tmp_path / "pending.jsonl").load() == {"/999.doc": written()}
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import requests
 
+from gateway.debounce import Written
 from tests.gateway.replay import sha
 from tests.gateway.running import embedded_daemon, running_gateway
 
@@ -40,11 +42,11 @@ def test_settling_that_fails_is_retried_until_it_succeeds(tmp_path: Path) -> Non
         intake = gw.parts.settler.settle
         failures: list[str] = []
 
-        def flaky(path: str, written: object) -> object:
+        def flaky(candidates: Sequence[tuple[str, Written | None]]) -> set[str]:
             if not failures:
-                failures.append(path)
+                failures.extend(path for path, _ in candidates)
                 raise OSError("disk briefly unavailable")
-            return intake(path, written)  # type: ignore[arg-type]
+            return intake(candidates)
 
         gw.parts.settler.settle = flaky
         requests.put(f"{gw.url}/retry.doc", data=b"retry", timeout=10)

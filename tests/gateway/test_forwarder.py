@@ -13,7 +13,7 @@ import spread
 from gateway.service import build
 from spreadgate import settings
 from spreadgate.assembly import StreamAssembler
-from spreadgate.models import UploadedFile, utcnow
+from spreadgate.models import UploadedFile
 from spreadgate.wire import UPLOAD_GROUP, WORKER_GROUP, Envelope, FileHeader, Kind
 from tests.gateway.running import embedded_daemon, running_gateway, wait_until
 
@@ -87,11 +87,13 @@ def test_a_final_state_is_never_overwritten_by_the_forwarder(tmp_path: Path) -> 
     conf = settings.load(None, {"gateway_data_dir": str(tmp_path), "spread_daemon": "1@127.0.0.1"})
     _, forwarder = build(conf)
     with forwarder.sessions.begin() as session:
-        row = UploadedFile(path="/f.doc", name="f.doc", size=1, sha256="0" * 64, state="processed")
-        session.add(row)
-    forwarder._mark(row.id, state="sent", sent_at=utcnow())
+        done = UploadedFile(path="/f.doc", name="f.doc", size=1, sha256="0" * 64, state="processed")
+        waiting = UploadedFile(path="/g.doc", name="g.doc", size=1, sha256="1" * 64, state="received")
+        session.add_all([done, waiting])
+    forwarder._mark_sent([(done.id, 1), (waiting.id, 1)])
     with forwarder.sessions() as session:
-        assert session.get(UploadedFile, row.id).state == "processed"
+        assert session.get(UploadedFile, done.id).state == "processed"
+        assert (session.get(UploadedFile, waiting.id).state, session.get(UploadedFile, waiting.id).attempts) == ("sent", 1)
 
 
 def test_a_row_whose_bytes_are_gone_fails_with_the_reason(tmp_path: Path) -> None:
