@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.ignore import is_ignored
-from gateway.intake import EMPTY_ERROR, Intake
+from gateway.intake import EMPTY_ERROR, WRITEBACK_STEP, Intake
 from spreadgate import db
 from spreadgate.models import UploadedFile
 
@@ -115,3 +115,16 @@ def test_a_commit_that_cannot_put_the_file_in_place_raises_and_leaves_no_tempora
     assert list((intake.share / "taken.doc").iterdir()) == []
     with intake.sessions() as session:
         assert session.query(UploadedFile).count() == 0
+
+
+def test_a_file_larger_than_one_writeback_step_is_stored_byte_for_byte(intake: Intake) -> None:
+    pieces = [bytes([n % 251]) * 65536 for n in range(WRITEBACK_STEP * 3 // 65536 + 7)]
+    handle, temp = intake.temp_for("/big.bin")
+    with handle:
+        for piece in pieces:
+            handle.write(piece)
+    data = b"".join(pieces)
+    upload_id = intake.commit("/big.bin", temp, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                              content_type="application/octet-stream")
+    assert upload_id is not None
+    assert (intake.share / "big.bin").read_bytes() == data
