@@ -13,7 +13,6 @@ import os
 import platform
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Self
+
+from spreadgate.supervisor import wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
@@ -70,20 +71,14 @@ def blocks(total: int, block: bytes) -> Iterator[bytes]:
 
 
 # --- processes -----------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, deadline: float, host: str = "127.0.0.1") -> bool:
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
+def children(pid: int) -> dict[str, int]:
+    """The component processes ``spreadgate up`` runs, by component name (from their command lines)."""
+    found = {}
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        if b"spreadgate" in argv:
+            found[argv[argv.index(b"spreadgate") + 1].decode()] = int(child)
+    return found
 
 
 class ServerError(RuntimeError):
@@ -115,7 +110,7 @@ class Server:
             while self.alive and not self._ready.wait(0.2) and time.monotonic() < deadline:
                 pass
         else:
-            if wait_for_port(self.port, deadline) and self.alive:
+            if wait_for_port("127.0.0.1", self.port, deadline) and self.alive:
                 self._ready.set()
         if not self._ready.is_set() or not self.alive:
             self.stop()

@@ -31,6 +31,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from spreadgate.supervisor import free_port
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     BLOCK,
@@ -40,7 +42,7 @@ from common import (
     Row,
     Server,
     ServerError,
-    free_port,
+    children,
     list_uploads,
     save_rows,
     summary,
@@ -136,16 +138,6 @@ def start_pipeline(stack: ExitStack, work: Path, processors: int) -> tuple[int, 
         found.update({f"processor{n + 2}": e.proc.pid for n, e in enumerate(extras) if e.proc is not None})
         return found
     return port, pids
-
-
-def children(pid: int) -> dict[str, int]:
-    """The component processes ``spreadgate up`` runs, by component name (from their command lines)."""
-    found = {}
-    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-        argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
-        if b"spreadgate" in argv:
-            found[argv[argv.index(b"spreadgate") + 1].decode()] = int(child)
-    return found
 
 
 def cpu_seconds(pid: int) -> float:

@@ -26,6 +26,9 @@ import requests
 
 from spreadgate.supervisor import free_port
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import children
+
 BLOCK = 64 * 1024
 
 
@@ -34,16 +37,6 @@ def status_kib(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise KeyError(field)
-
-
-def component_pids(root: int) -> dict[str, int]:
-    """Children of the supervisor by component name (from their command lines)."""
-    pids = {}
-    for child in Path(f"/proc/{root}/task/{root}/children").read_text().split():
-        argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
-        if b"spreadgate" in argv:
-            pids[argv[argv.index(b"spreadgate") + 1].decode()] = int(child)
-    return pids
 
 
 class Body:
@@ -108,7 +101,7 @@ def main() -> int:
             threading.Thread(target=proc.stdout.read, daemon=True).start()
             url = f"http://127.0.0.1:{port}"
             time.sleep(2)
-            pids = component_pids(proc.pid)
+            pids = children(proc.pid)
             idle = {name: status_kib(pid, "VmRSS") for name, pid in pids.items()}
             start = time.monotonic()
             # Two names: two uploads to one path within the quiet period would be one save.

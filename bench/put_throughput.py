@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from spreadgate.supervisor import free_port
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     BLOCK,
@@ -38,7 +40,6 @@ from common import (
     Server,
     ServerError,
     blocks,
-    free_port,
     list_uploads,
     save_rows,
     summary,

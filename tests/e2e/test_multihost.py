@@ -24,7 +24,8 @@ from sqlalchemy import create_engine, text
 from spreadgate.supervisor import READY_PREFIX
 from tests.e2e.conftest import FINAL
 from tests.e2e.crashkit import Cluster, Proc
-from tests.responder.support import PostgresDatabase, wait_until
+from tests.gateway.running import wait_until
+from tests.responder.support import PostgresDatabase
 
 DEADLINE_S = 120.0
 DOCUMENT = "testWORD.doc"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from spreadgate.wire import Envelope, Kind, ResultHeader, chunk_count
 from tests.conftest import POSTGRES
 
 SHA = hashlib.sha256(b"document").hexdigest()
-DEADLINE_S = 30.0
 
 
 @contextmanager
@@ -61,14 +59,6 @@ def completed(directory: Path, upload_id: int, header: ResultHeader, data: bytes
     path = directory / f"text-{upload_id}-{secrets.token_hex(4)}"
     path.write_bytes(data)
     return Completed(Envelope(Kind.RESULT, upload_id, 1, 0, False, b"{}"), header, path)
-
-
-def wait_until(check: Callable[[], bool], what: str, deadline_s: float = DEADLINE_S) -> None:
-    end = time.monotonic() + deadline_s
-    while not check():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class PostgresDatabase:

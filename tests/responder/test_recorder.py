@@ -13,6 +13,7 @@ import pytest
 from responder.recorder import Recorder
 from responder.writer import ResultWriter
 from tests.conftest import mariadb_database
+from tests.gateway.running import wait_until
 from tests.responder.support import (
     PostgresDatabase,
     completed,
@@ -20,7 +21,6 @@ from tests.responder.support import (
     migrated,
     new_upload,
     result,
-    wait_until,
 )
 
 

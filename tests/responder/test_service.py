@@ -23,6 +23,7 @@ from spreadgate.wire import (
     chunk_count,
     stream,
 )
+from tests.gateway.running import wait_until
 from tests.pipeline_parts import component, conf, send_result
 from tests.responder.support import (
     SHA,
@@ -30,7 +31,6 @@ from tests.responder.support import (
     fetch,
     migrated,
     new_upload,
-    wait_until,
 )
 
 Sessions = sessionmaker[Session]
