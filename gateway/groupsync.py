@@ -44,10 +44,6 @@ class GroupSync:
             self._sync()
             self._durable = covered
 
-    def sync_now(self) -> None:
-        """Make every change written so far durable."""
-        self.wait(self.changed())
-
 
 class FolderSync:
     """A :class:`GroupSync` per folder, for entries renamed into it (``sync(folder)``)."""
